@@ -1,0 +1,216 @@
+"""The GAN LightningModule: the D/G step schedule, the losses and what is logged.
+
+Manual optimisation with toggled optimisers (D's weights get no gradients during G's step
+and vice versa). No file or device logic lives here: callbacks do the side effects and
+Lightning places the module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import lightning as L
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+from torch import nn
+
+from mnist_gan.config_resolvers import range_for_activation
+from mnist_gan.losses import discriminator_loss, generator_loss
+
+LATENT_DISTRIBUTIONS = ("normal", "uniform")
+STEP_ORDERS = ("d_first", "g_first")
+PROGRESS_BAR = ("train/d_loss", "train/g_loss")
+
+
+def _plain(value: Any) -> Any:
+    """Hyperparameters are kept as plain Python so checkpoints load with weights_only."""
+    if isinstance(value, DictConfig):
+        return OmegaConf.to_container(value, resolve=True)
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) or OmegaConf.is_list(value):
+        return [_plain(v) for v in value]
+    return value
+
+
+class GAN(L.LightningModule):
+    """A generator/discriminator pair trained by alternating steps.
+
+    Args:
+        generator: config of the generator network (``_target_`` + arguments).
+        discriminator: config of the discriminator network (ends in logits).
+        latent_dim: size of z.
+        latent_distribution: ``normal`` (N(0, 1)) or ``uniform`` (U(-1, 1)).
+        lr_g, lr_d: Adam learning rates.
+        betas: Adam betas for both optimisers.
+        d_steps: D steps per G step (Goodfellow's k): G steps on every k-th batch.
+        step_order: ``d_first`` (D on fresh fakes, then G on fresh noise) or ``g_first``
+            (G, then D on the same fakes, detached).
+        g_loss: ``non_saturating`` or ``minimax``.
+        d_loss_reduction: combine D's real and fake terms by ``mean`` or ``sum``.
+        real_label: D's target for real images (< 1 = one-sided label smoothing).
+        gradient_clip_val: clip each network's gradient norm (None = off).
+        num_sample_images: size of the fixed latent batch that drives the sample grids.
+        sample_seed: seed of that fixed batch (it is also saved in checkpoints).
+    """
+
+    def __init__(
+        self,
+        generator: Mapping[str, Any],
+        discriminator: Mapping[str, Any],
+        latent_dim: int = 100,
+        latent_distribution: str = "normal",
+        lr_g: float = 2e-4,
+        lr_d: float = 2e-4,
+        betas: Sequence[float] = (0.5, 0.999),
+        d_steps: int = 1,
+        step_order: str = "g_first",
+        g_loss: str = "non_saturating",
+        d_loss_reduction: str = "mean",
+        real_label: float = 1.0,
+        gradient_clip_val: float | None = None,
+        num_sample_images: int = 64,
+        sample_seed: int = 0,
+    ) -> None:
+        super().__init__()
+        if latent_distribution not in LATENT_DISTRIBUTIONS:
+            raise ValueError(
+                f"model.latent_distribution={latent_distribution!r}; use one of "
+                f"{LATENT_DISTRIBUTIONS}"
+            )
+        if step_order not in STEP_ORDERS:
+            raise ValueError(f"model.step_order={step_order!r}; use one of {STEP_ORDERS}")
+        self.automatic_optimization = False
+        self.save_hyperparameters(
+            {
+                "generator": _plain(generator),
+                "discriminator": _plain(discriminator),
+                "latent_dim": int(latent_dim),
+                "latent_distribution": latent_distribution,
+                "lr_g": float(lr_g),
+                "lr_d": float(lr_d),
+                "betas": [float(b) for b in betas],
+                "d_steps": int(d_steps),
+                "step_order": step_order,
+                "g_loss": g_loss,
+                "d_loss_reduction": d_loss_reduction,
+                "real_label": float(real_label),
+                "gradient_clip_val": gradient_clip_val,
+                "num_sample_images": int(num_sample_images),
+                "sample_seed": int(sample_seed),
+            },
+            logger=False,
+        )
+        self.generator: nn.Module = instantiate(self.hparams.generator)
+        self.discriminator: nn.Module = instantiate(self.hparams.discriminator)
+        self.value_range = tuple(
+            range_for_activation(self.hparams.generator.get("output_activation", "tanh"))
+        )
+        fixed = self._draw_latent(
+            num_sample_images, torch.Generator().manual_seed(int(sample_seed))
+        )
+        # Saved in checkpoints so sample grids compare like with like across epochs/resumes.
+        self.register_buffer("sample_z", fixed)
+
+    # ----------------------------------------------------------------- sampling
+    def _draw_latent(
+        self, n: int, generator: torch.Generator | None = None, device: torch.device | None = None
+    ) -> torch.Tensor:
+        shape = (n, self.hparams.latent_dim)
+        if self.hparams.latent_distribution == "uniform":
+            return torch.rand(shape, generator=generator, device=device).mul_(2).sub_(1)
+        return torch.randn(shape, generator=generator, device=device)
+
+    def sample_latent(self, n: int) -> torch.Tensor:
+        """Fresh latent vectors on the module's device."""
+        return self._draw_latent(n, device=self.device)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.generator(z)
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor | None = None, n: int | None = None) -> torch.Tensor:
+        """Images in [0, 1] (N×1×28×28) from G in eval mode; G's mode is restored after."""
+        if z is None:
+            z = self.sample_latent(n if n is not None else self.hparams.num_sample_images)
+        was_training = self.generator.training
+        self.generator.eval()
+        try:
+            images = self.generator(z.to(self.device))
+        finally:
+            self.generator.train(was_training)
+        low, high = self.value_range
+        return ((images.float() - low) / (high - low)).clamp_(0, 1)
+
+    # ----------------------------------------------------------------- training
+    def configure_optimizers(self):
+        hp = self.hparams
+        opt_g = torch.optim.Adam(self.generator.parameters(), lr=hp.lr_g, betas=tuple(hp.betas))
+        opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=hp.lr_d, betas=tuple(hp.betas))
+        return [opt_g, opt_d]
+
+    def _step(self, optimizer, loss: torch.Tensor) -> None:
+        optimizer.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        if self.hparams.gradient_clip_val:
+            self.clip_gradients(
+                optimizer,
+                gradient_clip_val=self.hparams.gradient_clip_val,
+                gradient_clip_algorithm="norm",
+            )
+        optimizer.step()
+
+    def _generator_step(self, opt_g, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        with self.toggled_optimizer(opt_g):
+            fake = self.generator(self.sample_latent(n))
+            loss = generator_loss(self.discriminator(fake), self.hparams.g_loss)
+            self._step(opt_g, loss)
+        return fake.detach(), loss.detach()
+
+    def _discriminator_step(
+        self, opt_d, real: torch.Tensor, fake: torch.Tensor | None
+    ) -> dict[str, torch.Tensor]:
+        if fake is None:
+            with torch.no_grad():
+                fake = self.generator(self.sample_latent(real.shape[0]))
+        with self.toggled_optimizer(opt_d):
+            real_logits = self.discriminator(real)
+            fake_logits = self.discriminator(fake)
+            loss = discriminator_loss(
+                real_logits,
+                fake_logits,
+                real_label=self.hparams.real_label,
+                reduction=self.hparams.d_loss_reduction,
+            )
+            self._step(opt_d, loss)
+        return {
+            "train/d_loss": loss.detach(),
+            "train/d_real": torch.sigmoid(real_logits.detach()).mean(),
+            "train/d_fake": torch.sigmoid(fake_logits.detach()).mean(),
+        }
+
+    def training_step(self, batch, batch_idx: int) -> None:
+        real = batch[0]
+        opt_g, opt_d = self.optimizers()
+        g_turn = (batch_idx + 1) % self.hparams.d_steps == 0
+        metrics: dict[str, torch.Tensor] = {}
+        if self.hparams.step_order == "g_first":
+            fake = None
+            if g_turn:
+                fake, metrics["train/g_loss"] = self._generator_step(opt_g, real.shape[0])
+            metrics.update(self._discriminator_step(opt_d, real, fake))
+        else:
+            metrics.update(self._discriminator_step(opt_d, real, None))
+            if g_turn:
+                _, metrics["train/g_loss"] = self._generator_step(opt_g, real.shape[0])
+        self.log_dict(metrics, on_step=True, on_epoch=True)
+        # short names for the progress bar only (not sent to the loggers)
+        self.log_dict(
+            {name.split("/")[-1]: metrics[name] for name in PROGRESS_BAR if name in metrics},
+            on_step=True,
+            on_epoch=False,
+            prog_bar=True,
+            logger=False,
+        )

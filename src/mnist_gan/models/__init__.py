@@ -1,0 +1,3 @@
+from mnist_gan.models.mlp import MLPDiscriminator, MLPGenerator
+
+__all__ = ["MLPDiscriminator", "MLPGenerator"]
