@@ -1,0 +1,56 @@
+"""Load this project's checkpoints safely (``weights_only=True``: no code runs on load)."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from mnist_gan.gan import GAN
+
+# Keys every checkpoint of this project holds.
+_REQUIRED_HPARAMS = ("generator", "discriminator", "latent_dim")
+
+
+class CheckpointError(ValueError):
+    """The path is missing or is not a checkpoint of this project. The message names the fix."""
+
+
+def read_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[str, Any]:
+    """Read a checkpoint with ``weights_only=True`` and check that it is one of ours."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(
+            f"checkpoint {path} does not exist; pass ckpt_path=<run dir>/checkpoints/last.ckpt"
+        )
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(
+            f"{path} is not a loadable checkpoint ({first}); pass a .ckpt written by "
+            "mnist-gan's training"
+        ) from exc
+    hparams = ckpt.get("hyper_parameters") if isinstance(ckpt, dict) else None
+    if (
+        not isinstance(hparams, dict)
+        or any(key not in hparams for key in _REQUIRED_HPARAMS)
+        or "state_dict" not in ckpt
+    ):
+        raise CheckpointError(
+            f"{path} is not an mnist-gan checkpoint (no GAN hyperparameters); pass a .ckpt "
+            "written by mnist-gan's training"
+        )
+    return ckpt
+
+
+def load_gan(path: str | os.PathLike, map_location: Any = "cpu") -> GAN:
+    """Rebuild the ``GAN`` of a checkpoint (in eval mode) from its hyperparameters and weights."""
+    ckpt = read_checkpoint(path, map_location=map_location)
+    model = GAN(**ckpt["hyper_parameters"])
+    model.load_state_dict(ckpt["state_dict"])
+    return model.eval()
