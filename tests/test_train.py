@@ -1,0 +1,120 @@
+"""train(cfg) end to end: each variant writes scalars, images and checkpoints; resume; sweep."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import lightning as L
+import pytest
+import torch
+from hydra.utils import instantiate
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from conftest import REPO
+from mnist_gan.gan import GAN
+from mnist_gan.pipeline import train
+
+SCALARS = ("train/d_loss", "train/g_loss", "train/d_real", "train/d_fake")
+
+
+def tensorboard_tags(run: Path) -> dict[str, list[str]]:
+    acc = EventAccumulator(str(run / "tensorboard"), size_guidance={"images": 0})
+    acc.Reload()
+    return acc.Tags()
+
+
+@pytest.mark.parametrize("model", ["plain_mlp", "batchnorm_mlp", "minimal"])
+def test_each_variant_trains_and_writes_its_outputs(make_cfg, tmp_path, model):
+    run = tmp_path / model
+    metrics = train(make_cfg(f"model={model}", "trainer.max_epochs=2", output_dir=run))
+    assert all(torch.isfinite(torch.tensor(metrics[f"{name}_epoch"])) for name in SCALARS)
+    tags = tensorboard_tags(run)
+    for name in SCALARS:
+        assert f"{name}_step" in tags["scalars"] and f"{name}_epoch" in tags["scalars"]
+    assert "samples" in tags["images"]
+    assert any(tag.startswith("config") for tag in tags["tensors"])  # the resolved config
+    assert (run / "samples" / "epoch_0000.png").is_file()
+    assert (run / "samples" / "epoch_0001.png").is_file()
+    assert (run / "samples" / "progress.gif").is_file()
+    assert (run / "loss_curve.png").is_file()
+    ckpt = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
+    assert ckpt["epoch"] == 2 and ckpt["hyper_parameters"]["latent_dim"] > 0
+
+
+def _count_generator_calls(model: GAN) -> list[str]:
+    calls: list[str] = []
+    model.generator.register_forward_hook(
+        lambda m, i, o: calls.append("train" if m.training else "eval")
+    )
+    return calls
+
+
+@pytest.mark.parametrize(("order", "forwards_per_batch"), [("g_first", 1), ("d_first", 2)])
+def test_step_order_reuses_or_redraws_fakes(make_cfg, tmp_path, order, forwards_per_batch):
+    """g_first: D trains on G's fakes (one G forward per batch); d_first: G gets fresh noise."""
+    cfg = make_cfg(f"model.step_order={order}", "callbacks=none", "logger=[]", fast=False)
+    model = instantiate(cfg.model, _recursive_=False)
+    calls = _count_generator_calls(model)
+    trainer = L.Trainer(
+        accelerator="cpu", max_epochs=1, limit_train_batches=4, logger=False,
+        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+    )
+    trainer.fit(model, datamodule=instantiate(cfg.data))
+    assert calls.count("train") == 4 * forwards_per_batch
+
+
+def test_d_steps_per_g_step(make_cfg, tmp_path):
+    run = tmp_path / "k2"
+    train(make_cfg("model.d_steps=2", "trainer.limit_train_batches=6", output_dir=run))
+    ckpt = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
+    opt_g, opt_d = ckpt["optimizer_states"]
+    assert int(opt_g["state"][0]["step"]) == 3 and int(opt_d["state"][0]["step"]) == 6
+
+
+def test_resume_continues_epoch_optimizer_state_and_fixed_latents(make_cfg, tmp_path):
+    run = tmp_path / "run"
+    train(make_cfg(output_dir=run))
+    first = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
+    assert first["epoch"] == 1 and first["global_step"] == 6
+
+    train(make_cfg("trainer.max_epochs=2", f"ckpt_path={run}/checkpoints/last.ckpt",
+                   output_dir=run))
+    second = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
+    assert second["epoch"] == 2 and second["global_step"] == 12
+    # Adam's step counters continued from the saved state (3 + 3 batches), not from zero
+    assert [int(o["state"][0]["step"]) for o in second["optimizer_states"]] == [6, 6]
+    assert torch.equal(first["state_dict"]["sample_z"], second["state_dict"]["sample_z"])
+    assert (run / "samples" / "epoch_0001.png").is_file()
+
+
+def test_fixed_latents_come_from_the_sample_seed():
+    kwargs = dict(
+        generator={"_target_": "mnist_gan.models.MLPGenerator", "latent_dim": 4, "hidden": [8]},
+        discriminator={"_target_": "mnist_gan.models.MLPDiscriminator", "hidden": [8]},
+        latent_dim=4,
+    )
+    a, b = GAN(**kwargs, sample_seed=1), GAN(**kwargs, sample_seed=1)
+    c = GAN(**kwargs, sample_seed=2)
+    assert torch.equal(a.sample_z, b.sample_z) and not torch.equal(a.sample_z, c.sample_z)
+    u = GAN(**kwargs, latent_distribution="uniform")
+    assert u.sample_z.min() >= -1 and u.sample_z.max() <= 1
+
+
+@pytest.mark.slow
+def test_multirun_sweep_makes_one_dir_per_job(tmp_path, mnist_dir):
+    cmd = [
+        sys.executable, str(REPO / "train.py"), "-m", "model=plain_mlp,minimal",
+        f"data.data_dir={mnist_dir}", f"paths.log_dir={tmp_path}", "trainer.max_epochs=1",
+        "trainer.limit_train_batches=2", "trainer.accelerator=cpu", "callbacks.progress_bar=null",
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    sweeps = list((tmp_path / "train" / "multirun").iterdir())
+    assert len(sweeps) == 1
+    jobs = sorted(p.name for p in sweeps[0].iterdir() if p.is_dir())
+    assert len(jobs) == 2 and jobs[0].startswith("0_") and "model=plain_mlp" in jobs[0]
+    for job in jobs:
+        assert (sweeps[0] / job / "checkpoints" / "last.ckpt").is_file()
+        assert list((sweeps[0] / job / "tensorboard").glob("events.out.tfevents.*"))
