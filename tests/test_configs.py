@@ -7,10 +7,11 @@ import pytest
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from conftest import CONF_DIR
 from mnist_gan.data import MNISTDataModule
 from mnist_gan.gan import GAN
 from mnist_gan.pipeline import instantiate_list
+
+from conftest import CONF_DIR
 
 
 def options(group: str) -> list[str]:
@@ -113,6 +114,16 @@ def test_every_option_is_covered():
     """A new config group gets a test here (keeps this file honest)."""
     groups = sorted(p.name for p in CONF_DIR.iterdir() if p.is_dir() and p.name != "__pycache__")
     assert groups == sorted(
-        ["callbacks", "data", "debug", "experiment", "hparams_search", "hydra", "logger",
-         "model", "paths", "trainer"]
+        [
+            "callbacks",
+            "data",
+            "debug",
+            "experiment",
+            "hparams_search",
+            "hydra",
+            "logger",
+            "model",
+            "paths",
+            "trainer",
+        ]
     )

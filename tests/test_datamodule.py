@@ -34,7 +34,7 @@ def test_idx_batches_span_the_configured_range(mnist_dir, value_range, low, high
     images, labels = next(iter(dm.train_dataloader()))
     assert images.shape == (256, 1, 28, 28) and images.dtype == torch.float32
     assert images.min().item() == pytest.approx(low) and images.max().item() == pytest.approx(high)
-    assert labels.dtype == torch.int64 and 0 <= labels.min() and labels.max() <= 9
+    assert labels.dtype == torch.int64 and labels.min() >= 0 and labels.max() <= 9
     assert len(dm.train_images) == 60000
 
 

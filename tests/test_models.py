@@ -17,8 +17,14 @@ def linear_widths(module: nn.Module) -> list[tuple[int, int]]:
 
 
 def test_batchnorm_generator_follows_pytorch_gan():
-    g = MLPGenerator(100, [128, 256, 512, 1024], activation="leaky_relu", batch_norm=True,
-                     batch_norm_eps=0.8, output_activation="tanh")
+    g = MLPGenerator(
+        100,
+        [128, 256, 512, 1024],
+        activation="leaky_relu",
+        batch_norm=True,
+        batch_norm_eps=0.8,
+        output_activation="tanh",
+    )
     assert linear_widths(g) == [(100, 128), (128, 256), (256, 512), (512, 1024), (1024, 784)]
     norms = [m for m in g.modules() if isinstance(m, nn.BatchNorm1d)]
     assert [n.num_features for n in norms] == [256, 512, 1024]  # none after the first block

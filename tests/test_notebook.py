@@ -5,8 +5,9 @@ from __future__ import annotations
 import nbformat
 from nbclient import NotebookClient
 
-from conftest import REPO
 from mnist_gan.pipeline import train
+
+from conftest import REPO
 
 
 def test_samples_notebook_executes(make_cfg, tmp_path, monkeypatch):
@@ -14,8 +15,9 @@ def test_samples_notebook_executes(make_cfg, tmp_path, monkeypatch):
     train(make_cfg(output_dir=run))
     monkeypatch.setenv("MNIST_GAN_CKPT", str(run / "checkpoints" / "last.ckpt"))
     nb = nbformat.read(REPO / "notebooks" / "samples.ipynb", as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(REPO)}}).execute()
+    NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(REPO)}}
+    ).execute()
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     images = [o for o in outputs if "image/png" in o.get("data", {})]

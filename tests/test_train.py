@@ -12,9 +12,10 @@ import torch
 from hydra.utils import instantiate
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import REPO
 from mnist_gan.gan import GAN
 from mnist_gan.pipeline import train
+
+from conftest import REPO
 
 SCALARS = ("train/d_loss", "train/g_loss", "train/d_real", "train/d_fake")
 
@@ -58,8 +59,13 @@ def test_step_order_reuses_or_redraws_fakes(make_cfg, tmp_path, order, forwards_
     model = instantiate(cfg.model, _recursive_=False)
     calls = _count_generator_calls(model)
     trainer = L.Trainer(
-        accelerator="cpu", max_epochs=1, limit_train_batches=4, logger=False,
-        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+        accelerator="cpu",
+        max_epochs=1,
+        limit_train_batches=4,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
     )
     trainer.fit(model, datamodule=instantiate(cfg.data))
     assert calls.count("train") == 4 * forwards_per_batch
@@ -79,8 +85,9 @@ def test_resume_continues_epoch_optimizer_state_and_fixed_latents(make_cfg, tmp_
     first = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
     assert first["epoch"] == 1 and first["global_step"] == 6
 
-    train(make_cfg("trainer.max_epochs=2", f"ckpt_path={run}/checkpoints/last.ckpt",
-                   output_dir=run))
+    train(
+        make_cfg("trainer.max_epochs=2", f"ckpt_path={run}/checkpoints/last.ckpt", output_dir=run)
+    )
     second = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
     assert second["epoch"] == 2 and second["global_step"] == 12
     # Adam's step counters continued from the saved state (3 + 3 batches), not from zero
@@ -105,9 +112,16 @@ def test_fixed_latents_come_from_the_sample_seed():
 @pytest.mark.slow
 def test_multirun_sweep_makes_one_dir_per_job(tmp_path, mnist_dir):
     cmd = [
-        sys.executable, str(REPO / "train.py"), "-m", "model=plain_mlp,minimal",
-        f"data.data_dir={mnist_dir}", f"paths.log_dir={tmp_path}", "trainer.max_epochs=1",
-        "trainer.limit_train_batches=2", "trainer.accelerator=cpu", "callbacks.progress_bar=null",
+        sys.executable,
+        str(REPO / "train.py"),
+        "-m",
+        "model=plain_mlp,minimal",
+        f"data.data_dir={mnist_dir}",
+        f"paths.log_dir={tmp_path}",
+        "trainer.max_epochs=1",
+        "trainer.limit_train_batches=2",
+        "trainer.accelerator=cpu",
+        "callbacks.progress_bar=null",
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -118,3 +132,24 @@ def test_multirun_sweep_makes_one_dir_per_job(tmp_path, mnist_dir):
     for job in jobs:
         assert (sweeps[0] / job / "checkpoints" / "last.ckpt").is_file()
         assert list((sweeps[0] / job / "tensorboard").glob("events.out.tfevents.*"))
+
+
+def _scalars(run: Path, tag: str) -> list[float]:
+    acc = EventAccumulator(str(run / "tensorboard"))
+    acc.Reload()
+    return [event.value for event in acc.Scalars(tag)]
+
+
+def test_epoch_means_cover_every_batch_and_steps_follow_the_interval(make_cfg, tmp_path):
+    every = tmp_path / "every"
+    train(make_cfg("trainer.limit_train_batches=4", output_dir=every))
+    steps = _scalars(every, "train/d_loss_step")
+    assert len(steps) == 4
+    assert _scalars(every, "train/d_loss_epoch") == pytest.approx([sum(steps) / 4], rel=1e-5)
+
+    sparse = tmp_path / "sparse"
+    train(
+        make_cfg("trainer.limit_train_batches=4", "trainer.log_every_n_steps=2", output_dir=sparse)
+    )
+    assert len(_scalars(sparse, "train/d_loss_step")) == 2
+    assert len(_scalars(sparse, "train/d_loss_epoch")) == 1

@@ -21,6 +21,7 @@ from mnist_gan.losses import discriminator_loss, generator_loss
 
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
 STEP_ORDERS = ("d_first", "g_first")
+ADAM_IMPLS = ("fused", "foreach", "loop")
 PROGRESS_BAR = ("train/d_loss", "train/g_loss")
 
 
@@ -52,6 +53,8 @@ class GAN(L.LightningModule):
         d_loss_reduction: combine D's real and fake terms by ``mean`` or ``sum``.
         real_label: D's target for real images (< 1 = one-sided label smoothing).
         gradient_clip_val: clip each network's gradient norm (None = off).
+        adam_impl: Adam's kernel: ``fused`` (one kernel for all tensors; CPU and CUDA),
+            ``foreach`` (batched ops) or ``loop`` (one tensor at a time). Same mathematics.
         num_sample_images: size of the fixed latent batch that drives the sample grids.
         sample_seed: seed of that fixed batch (it is also saved in checkpoints).
     """
@@ -71,6 +74,7 @@ class GAN(L.LightningModule):
         d_loss_reduction: str = "mean",
         real_label: float = 1.0,
         gradient_clip_val: float | None = None,
+        adam_impl: str = "foreach",
         num_sample_images: int = 64,
         sample_seed: int = 0,
     ) -> None:
@@ -80,6 +84,8 @@ class GAN(L.LightningModule):
                 f"model.latent_distribution={latent_distribution!r}; use one of "
                 f"{LATENT_DISTRIBUTIONS}"
             )
+        if adam_impl not in ADAM_IMPLS:
+            raise ValueError(f"model.adam_impl={adam_impl!r}; use one of {ADAM_IMPLS}")
         if step_order not in STEP_ORDERS:
             raise ValueError(f"model.step_order={step_order!r}; use one of {STEP_ORDERS}")
         self.automatic_optimization = False
@@ -98,6 +104,7 @@ class GAN(L.LightningModule):
                 "d_loss_reduction": d_loss_reduction,
                 "real_label": float(real_label),
                 "gradient_clip_val": gradient_clip_val,
+                "adam_impl": adam_impl,
                 "num_sample_images": int(num_sample_images),
                 "sample_seed": int(sample_seed),
             },
@@ -205,12 +212,48 @@ class GAN(L.LightningModule):
             metrics.update(self._discriminator_step(opt_d, real, None))
             if g_turn:
                 _, metrics["train/g_loss"] = self._generator_step(opt_g, real.shape[0])
-        self.log_dict(metrics, on_step=True, on_epoch=True)
-        # short names for the progress bar only (not sent to the loggers)
-        self.log_dict(
-            {name.split("/")[-1]: metrics[name] for name in PROGRESS_BAR if name in metrics},
-            on_step=True,
-            on_epoch=False,
-            prog_bar=True,
-            logger=False,
+        self._record(metrics)
+
+    # ----------------------------------------------------------------- logging
+    # ``self.log`` costs about a millisecond per call (Lightning walks its result collection),
+    # several times the arithmetic of a small GAN step. Lightning writes step scalars only
+    # every ``log_every_n_steps`` batches anyway, so step values are logged only on those
+    # batches, and epoch means are accumulated here as tensors (no host sync) and logged
+    # once per epoch: ``train/<name>_step`` and ``train/<name>_epoch``, as Lightning names them.
+    def on_train_epoch_start(self) -> None:
+        self._epoch_sums: dict[str, torch.Tensor] = {}
+        self._epoch_counts: dict[str, int] = {}
+
+    def _logs_this_batch(self) -> bool:
+        connector = getattr(self.trainer, "_logger_connector", None)
+        return bool(getattr(connector, "should_update_logs", True)) or bool(
+            self.trainer.fast_dev_run
         )
+
+    def _record(self, metrics: dict[str, torch.Tensor]) -> None:
+        for name, value in metrics.items():
+            total = self._epoch_sums.get(name)
+            self._epoch_sums[name] = value.float() if total is None else total + value
+            self._epoch_counts[name] = self._epoch_counts.get(name, 0) + 1
+        if self._logs_this_batch():
+            self.log_dict(
+                {f"{k}_step": v for k, v in metrics.items()},
+                on_step=True,
+                on_epoch=False,
+                batch_size=1,
+            )
+            self.log_dict(
+                {name.split("/")[-1]: metrics[name] for name in PROGRESS_BAR if name in metrics},
+                on_step=True,
+                on_epoch=False,
+                prog_bar=True,
+                logger=False,
+                batch_size=1,
+            )
+
+    def on_train_epoch_end(self) -> None:
+        means = {
+            f"{name}_epoch": total / self._epoch_counts[name]
+            for name, total in self._epoch_sums.items()
+        }
+        self.log_dict(means, on_step=False, on_epoch=True, batch_size=1)

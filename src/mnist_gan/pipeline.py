@@ -7,6 +7,7 @@ with a composed config.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import lightning as L
@@ -53,15 +54,18 @@ def log_config(loggers: list[Logger], cfg: DictConfig) -> None:
             logger.experiment.add_text("config", "```yaml\n" + text + "\n```", 0)
 
 
-def train(cfg: DictConfig) -> dict[str, float]:
-    """Train a GAN as configured; return the final logged metrics as floats."""
+def train(cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = ()) -> dict[str, float]:
+    """Train a GAN as configured; return the final logged metrics as floats.
+
+    ``extra_callbacks`` are added to the configured ones (for benchmarks and tests).
+    """
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
 
     log.info("data: %s", cfg.data._target_)
     datamodule: L.LightningDataModule = instantiate(cfg.data)
     model: L.LightningModule = instantiate(cfg.model, _recursive_=False)
-    callbacks = instantiate_list(cfg.get("callbacks"))
+    callbacks = [*instantiate_list(cfg.get("callbacks")), *extra_callbacks]
     loggers = instantiate_list(cfg.get("logger"))
     trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     log_config(trainer.loggers, cfg)
