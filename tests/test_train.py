@@ -153,3 +153,17 @@ def test_epoch_means_cover_every_batch_and_steps_follow_the_interval(make_cfg, t
     )
     assert len(_scalars(sparse, "train/d_loss_step")) == 2
     assert len(_scalars(sparse, "train/d_loss_epoch")) == 1
+
+
+@pytest.mark.parametrize(
+    ("impl", "flags"),
+    [
+        ("fused", {"fused": True}),
+        ("foreach", {"foreach": True}),
+        ("loop", {"foreach": False}),
+    ],
+)
+def test_adam_kernel_choice_reaches_the_optimizers(make_cfg, impl, flags):
+    model = instantiate(make_cfg(f"model.adam_impl={impl}").model, _recursive_=False)
+    for optimizer in model.configure_optimizers():
+        assert {k: optimizer.defaults[k] for k in flags} == flags

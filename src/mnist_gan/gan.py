@@ -74,7 +74,7 @@ class GAN(L.LightningModule):
         d_loss_reduction: str = "mean",
         real_label: float = 1.0,
         gradient_clip_val: float | None = None,
-        adam_impl: str = "foreach",
+        adam_impl: str = "fused",
         num_sample_images: int = 64,
         sample_seed: int = 0,
     ) -> None:
@@ -154,8 +154,14 @@ class GAN(L.LightningModule):
     # ----------------------------------------------------------------- training
     def configure_optimizers(self):
         hp = self.hparams
-        opt_g = torch.optim.Adam(self.generator.parameters(), lr=hp.lr_g, betas=tuple(hp.betas))
-        opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=hp.lr_d, betas=tuple(hp.betas))
+        kernel = {
+            "fused": {"fused": True},
+            "foreach": {"foreach": True},
+            "loop": {"foreach": False},
+        }
+        kwargs = {"betas": tuple(hp.betas), **kernel[hp.adam_impl]}
+        opt_g = torch.optim.Adam(self.generator.parameters(), lr=hp.lr_g, **kwargs)
+        opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=hp.lr_d, **kwargs)
         return [opt_g, opt_d]
 
     def _step(self, optimizer, loss: torch.Tensor) -> None:
