@@ -41,6 +41,11 @@ FAST = [
     "trainer.accelerator=cpu",
     "trainer.log_every_n_steps=1",
     "callbacks.progress_bar=null",
+    # a small but complete evaluation
+    "eval.num_samples=200",
+    "eval.num_real=500",
+    "eval.kid_subsets=10",
+    "eval.kid_subset_size=100",
 ]
 
 

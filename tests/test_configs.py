@@ -110,6 +110,14 @@ def test_hparams_search_composes_when_the_optuna_extra_is_installed(make_cfg):
     assert cfg.optimized_metric == "train/g_loss"
 
 
+@pytest.mark.parametrize("name", options("eval"))
+def test_eval_options_compose_into_the_evaluation_callback(make_cfg, name):
+    cfg = make_cfg(f"eval={name}", "eval.every_n_epochs=3", fast=False)
+    callbacks = {type(c).__name__: c for c in instantiate_list(cfg.callbacks)}
+    assert callbacks["Evaluation"].every_n_epochs == 3
+    assert callbacks["Evaluation"].optimized_metric == cfg.optimized_metric
+
+
 def test_every_option_is_covered():
     """A new config group gets a test here (keeps this file honest)."""
     groups = sorted(p.name for p in CONF_DIR.iterdir() if p.is_dir() and p.name != "__pycache__")
@@ -118,6 +126,7 @@ def test_every_option_is_covered():
             "callbacks",
             "data",
             "debug",
+            "eval",
             "experiment",
             "hparams_search",
             "hydra",

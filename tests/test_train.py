@@ -167,3 +167,59 @@ def test_adam_kernel_choice_reaches_the_optimizers(make_cfg, impl, flags):
     model = instantiate(make_cfg(f"model.adam_impl={impl}").model, _recursive_=False)
     for optimizer in model.configure_optimizers():
         assert {k: optimizer.defaults[k] for k in flags} == flags
+
+
+EVAL_SCALARS = (
+    "eval/fid",
+    "eval/kid",
+    "eval/is",
+    "eval/classes_covered",
+    "eval/kl_uniform",
+    "eval/precision",
+    "eval/recall",
+)
+
+
+def test_evaluation_during_training_feeds_tensorboard_hp_metric_and_best_checkpoint(
+    make_cfg, tmp_path
+):
+    run = tmp_path / "eval"
+    metrics = train(make_cfg("trainer.max_epochs=3", "eval.every_n_epochs=2", output_dir=run))
+    tags = tensorboard_tags(run)
+    for name in (*EVAL_SCALARS, "hp_metric"):
+        assert name in tags["scalars"], name
+    assert "eval/class_histogram" in tags["images"]
+    acc = EventAccumulator(str(run / "tensorboard"))
+    acc.Reload()
+    # epoch 2 (every 2 epochs) and epoch 3 (the last): two evaluations
+    assert [e.step for e in acc.Scalars("eval/fid")] and len(acc.Scalars("eval/fid")) == 2
+    fids = [e.value for e in acc.Scalars("eval/fid")]
+    assert metrics["eval/fid"] == pytest.approx(fids[-1])
+    assert [e.value for e in acc.Scalars("hp_metric")][-1] == pytest.approx(fids[-1])
+    best = torch.load(run / "checkpoints" / "best.ckpt", weights_only=True)
+    best_score = next(v for k, v in best["callbacks"].items() if "eval/fid" in k)[
+        "best_model_score"
+    ]
+    assert float(best_score) == pytest.approx(min(fids))
+
+
+def test_evaluation_can_be_switched_off(make_cfg, tmp_path):
+    run = tmp_path / "off"
+    metrics = train(make_cfg("eval.every_n_epochs=0", output_dir=run))
+    assert "eval/fid" not in metrics
+    assert not [t for t in tensorboard_tags(run)["scalars"] if t.startswith("eval/")]
+
+
+def test_evaluation_does_not_change_training(make_cfg, tmp_path):
+    """The metrics use their own RNG: the trained weights are the same with or without them."""
+    common = (
+        "trainer.max_epochs=2",
+        "trainer.limit_train_batches=2",
+        "seed=3",
+        "trainer.deterministic=true",
+    )
+    train(make_cfg(*common, "eval.every_n_epochs=1", output_dir=tmp_path / "a"))
+    train(make_cfg(*common, "eval.every_n_epochs=0", output_dir=tmp_path / "b"))
+    a = torch.load(tmp_path / "a" / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
+    b = torch.load(tmp_path / "b" / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
+    assert all(torch.equal(a[k], b[k]) for k in a)

@@ -113,6 +113,20 @@ class MNISTDataModule(L.LightningDataModule):
         dataset = MNIST(self.data_dir, train=train, download=False)
         return dataset.data, dataset.targets.to(torch.int64)
 
+    def reference_images(self, n: int = 10000) -> torch.Tensor:
+        """Real images the metrics compare against, uint8 N×1×28×28.
+
+        The MNIST test set for the IDX source (held out from training); for a CSV source,
+        which has no test split, the first ``n`` training images.
+        """
+        if self.source == "csv":
+            if self.train_images is None:
+                self.setup("fit")
+            log.warning("metrics: CSV source has no test split; comparing with training images")
+            return self.train_images[:n].unsqueeze(1)
+        images, _ = self.read_split(train=False)
+        return images[:n].unsqueeze(1)
+
     def _device(self) -> torch.device:
         trainer = getattr(self, "trainer", None)
         return trainer.strategy.root_device if trainer is not None else torch.device("cpu")

@@ -31,14 +31,18 @@ LABEL_MAGIC = 2049
 
 # The official uncompressed files and their checksums.
 MNIST_FILES: tuple[IdxFile, ...] = (
-    IdxFile("train-images-idx3-ubyte", IMAGE_MAGIC, 60000, 47040016,
-            "6bbc9ace898e44ae57da46a324031adb"),
-    IdxFile("train-labels-idx1-ubyte", LABEL_MAGIC, 60000, 60008,
-            "a25bea736e30d166cdddb491f175f624"),
-    IdxFile("t10k-images-idx3-ubyte", IMAGE_MAGIC, 10000, 7840016,
-            "2646ac647ad5339dbf082846283269ea"),
-    IdxFile("t10k-labels-idx1-ubyte", LABEL_MAGIC, 10000, 10008,
-            "27ae3e4e09519cfbb04c329615203637"),
+    IdxFile(
+        "train-images-idx3-ubyte", IMAGE_MAGIC, 60000, 47040016, "6bbc9ace898e44ae57da46a324031adb"
+    ),
+    IdxFile(
+        "train-labels-idx1-ubyte", LABEL_MAGIC, 60000, 60008, "a25bea736e30d166cdddb491f175f624"
+    ),
+    IdxFile(
+        "t10k-images-idx3-ubyte", IMAGE_MAGIC, 10000, 7840016, "2646ac647ad5339dbf082846283269ea"
+    ),
+    IdxFile(
+        "t10k-labels-idx1-ubyte", LABEL_MAGIC, 10000, 10008, "27ae3e4e09519cfbb04c329615203637"
+    ),
 )
 
 

@@ -80,8 +80,17 @@ def fetch_wheel(
     """Download only the wheel for ``requirement`` into ``dest`` and return its path."""
     dest = Path(dest)
     cmd = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        "--disable-pip-version-check", "-d", str(dest), *extra_pip_args, requirement,
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "-d",
+        str(dest),
+        *extra_pip_args,
+        requirement,
     ]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)

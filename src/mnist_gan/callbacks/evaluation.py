@@ -1,0 +1,109 @@
+"""Score the generator during training: FID, KID, IS, coverage, precision/recall."""
+
+from __future__ import annotations
+
+import logging
+
+import lightning as L
+import torch
+from lightning.pytorch.loggers import TensorBoardLogger
+
+from mnist_gan.metrics.evaluator import SCALARS, GanEvaluator
+
+log = logging.getLogger(__name__)
+
+
+class Evaluation(L.Callback):
+    """Every ``every_n_epochs`` epochs, and after the last one, score ``num_samples`` images
+    from a fixed latent bank (so epochs compare like for like) against the real reference
+    set, whose features are computed once per run.
+
+    Logs ``eval/<metric>`` scalars, a class-histogram figure to TensorBoard, and
+    ``hp_metric`` (the ``optimized_metric``), which sweeps and the best checkpoint use.
+    ``every_n_epochs=0`` switches evaluation off.
+    """
+
+    def __init__(
+        self,
+        every_n_epochs: int = 5,
+        num_samples: int = 10000,
+        num_real: int = 10000,
+        seed: int = 1234,
+        optimized_metric: str | None = "eval/fid",
+        kid_subsets: int = 100,
+        kid_subset_size: int = 1000,
+        is_splits: int = 10,
+        k: int = 3,
+        batch_size: int = 2000,
+    ) -> None:
+        super().__init__()
+        if num_samples <= 0:
+            raise ValueError(f"eval.num_samples={num_samples}; use a positive number")
+        self.every_n_epochs = every_n_epochs
+        self.num_samples = num_samples
+        self.num_real = num_real
+        self.seed = seed
+        self.optimized_metric = optimized_metric
+        self.evaluator_kwargs = dict(
+            kid_subsets=kid_subsets,
+            kid_subset_size=kid_subset_size,
+            is_splits=is_splits,
+            k=k,
+            batch_size=batch_size,
+            seed=seed,
+        )
+        self.evaluator: GanEvaluator | None = None
+        self.latents: torch.Tensor | None = None
+        self.last: dict[str, float | list[float]] = {}
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self.every_n_epochs <= 0:
+            return
+        self.evaluator = GanEvaluator(**self.evaluator_kwargs).to(pl_module.device)
+        real = trainer.datamodule.reference_images(self.num_real)
+        self.evaluator.set_real(real)
+        bank = torch.Generator().manual_seed(self.seed)
+        self.latents = pl_module._draw_latent(self.num_samples, bank).to(pl_module.device)
+        log.info(
+            "evaluation: %d real reference images, %d samples every %d epochs",
+            len(real),
+            self.num_samples,
+            self.every_n_epochs,
+        )
+
+    def _due(self, trainer: L.Trainer) -> bool:
+        epoch = trainer.current_epoch + 1
+        last = (
+            trainer.should_stop
+            or (trainer.max_epochs is not None and 0 < trainer.max_epochs <= epoch)
+            or (trainer.max_steps > 0 and trainer.global_step >= trainer.max_steps)
+        )
+        return last or epoch % self.every_n_epochs == 0
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self.evaluator is None or not self._due(trainer):
+            return
+        images = torch.cat(
+            [pl_module.generate(z) for z in self.latents.split(self.evaluator.batch_size)]
+        )
+        self.last = self.evaluator.evaluate(images)
+        values = {f"eval/{name}": float(self.last[name]) for name in SCALARS}
+        if self.optimized_metric in values:
+            values["hp_metric"] = values[self.optimized_metric]
+        pl_module.log_dict(values, on_step=False, on_epoch=True, sync_dist=False)
+        self._log_histogram(trainer)
+        log.info(
+            "epoch %d: %s",
+            trainer.current_epoch,
+            ", ".join(f"{k.split('/')[-1]} {v:.4g}" for k, v in values.items()),
+        )
+
+    def _log_histogram(self, trainer: L.Trainer) -> None:
+        loggers = [lg for lg in trainer.loggers if isinstance(lg, TensorBoardLogger)]
+        if not loggers or trainer.global_rank != 0:
+            return
+        from mnist_gan.metrics.plots import class_histogram_figure
+
+        figure = class_histogram_figure(self.last["histogram"])
+        for logger in loggers:
+            logger.experiment.add_figure("eval/class_histogram", figure, trainer.current_epoch)

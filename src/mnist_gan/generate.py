@@ -1,0 +1,65 @@
+"""``generate(cfg)``: samples from a checkpoint as a PNG grid, an interpolation grid and an .npz."""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+from omegaconf import DictConfig
+from torchvision.utils import save_image
+
+from mnist_gan.checkpoint import load_gan
+from mnist_gan.devices import pick_device
+from mnist_gan.evaluate import sample_images
+
+log = logging.getLogger(__name__)
+
+
+def interpolation_latents(model, rows: int, steps: int, seed: int) -> torch.Tensor:
+    """``rows`` straight lines between random latent pairs, ``steps`` points each."""
+    ends = model._draw_latent(2 * rows, torch.Generator().manual_seed(seed + 1))
+    start, end = ends[:rows].unsqueeze(1), ends[rows:].unsqueeze(1)
+    t = torch.linspace(0, 1, steps).view(1, steps, 1)
+    return (start * (1 - t) + end * t).reshape(rows * steps, -1)
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """[0, 1] N×1×28×28 → uint8 N×28×28 (0..255)."""
+    return images.squeeze(1).mul(255).round().clamp(0, 255).to(torch.uint8).numpy()
+
+
+def generate(cfg: DictConfig) -> dict[str, Path]:
+    device = pick_device(cfg.device)
+    model = load_gan(cfg.ckpt_path, map_location=device).to(device)
+    images, _ = sample_images(model, cfg.num_samples, cfg.seed)
+    out = Path(cfg.paths.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+
+    paths = {
+        "grid": out / "samples.png",
+        "interpolation": out / "interpolation.png",
+        "npz": out / "samples.npz",
+    }
+    shown = images[: cfg.grid_max]
+    save_image(
+        shown,
+        paths["grid"],
+        nrow=cfg.nrow or math.ceil(math.sqrt(len(shown))),
+        padding=2,
+        pad_value=1.0,
+    )
+    walk = interpolation_latents(model, cfg.interpolation.rows, cfg.interpolation.steps, cfg.seed)
+    save_image(
+        model.generate(walk.to(device)).cpu(),
+        paths["interpolation"],
+        nrow=cfg.interpolation.steps,
+        padding=2,
+        pad_value=1.0,
+    )
+    np.savez_compressed(paths["npz"], images=to_uint8(images))
+    for name, path in paths.items():
+        log.info("wrote %s: %s", name, path)
+    return paths

@@ -1,0 +1,1 @@
+"""Measuring generated digits: the judge classifier and the metrics built on it."""

@@ -1,0 +1,193 @@
+"""``GanEvaluator``: every number the project reports about a set of generated digits.
+
+Real features are computed once (``set_real``) and kept across evaluations; each
+``evaluate`` call scores one set of generated images against them:
+FID and KID on the judge's penultimate features, the Inception-Score analogue on its
+logits (all through torchmetrics), mode coverage from its predictions, and k-NN precision
+and recall on its features.
+
+Images come in canonical form: float in [0, 1], N×1×28×28.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+
+import torch
+from torch import nn
+from torchmetrics.image.fid import FrechetInceptionDistance
+from torchmetrics.image.inception import InceptionScore
+from torchmetrics.image.kid import KernelInceptionDistance
+
+from mnist_gan.metrics.coverage import class_coverage
+from mnist_gan.metrics.judge import JudgeFeatures, JudgeLogits, JudgeNet, load_judge
+from mnist_gan.metrics.precision_recall import knn_radii, precision_recall
+
+# The scalar metrics, in the order tables print them.
+SCALARS = (
+    "fid",
+    "kid",
+    "kid_std",
+    "is",
+    "is_std",
+    "classes_covered",
+    "kl_uniform",
+    "max_class_share",
+    "min_class_share",
+    "confident_share",
+    "precision",
+    "recall",
+)
+
+
+def check_canonical(images: torch.Tensor) -> None:
+    if images.ndim != 4 or tuple(images.shape[1:]) != (1, 28, 28):
+        raise ValueError(f"expected images N×1×28×28, got {tuple(images.shape)}")
+    if images.is_floating_point() and (images.min() < 0 or images.max() > 1):
+        raise ValueError("expected images in [0, 1] (canonical form); rescale them first")
+
+
+def _chunks(images: torch.Tensor, size: int) -> Iterator[torch.Tensor]:
+    for start in range(0, len(images), size):
+        yield images[start : start + size]
+
+
+class GanEvaluator(nn.Module):
+    """Scores generated MNIST digits with the project's judge.
+
+    Args:
+        judge: the classifier (default: the shipped, sha256-pinned weights).
+        kid_subsets, kid_subset_size: KID's random subsets (size capped at the set sizes).
+        is_splits: splits of the Inception-Score analogue.
+        k: neighbourhood size of the precision/recall manifolds.
+        batch_size: images per judge forward pass.
+        seed: seed of KID's and IS's random subsets (the global RNG is left untouched).
+    """
+
+    def __init__(
+        self,
+        judge: JudgeNet | None = None,
+        kid_subsets: int = 100,
+        kid_subset_size: int = 1000,
+        is_splits: int = 10,
+        k: int = 3,
+        batch_size: int = 2000,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.judge = (judge or load_judge()).eval().requires_grad_(False)
+        self.kid_subsets = kid_subsets
+        self.kid_subset_size = kid_subset_size
+        self.is_splits = is_splits
+        self.k = k
+        self.batch_size = batch_size
+        self.seed = seed
+        self.fid = FrechetInceptionDistance(
+            feature=JudgeFeatures(self.judge), reset_real_features=False
+        )
+        with warnings.catch_warnings():
+            # IS and KID keep every feature vector: 10,000 × 128 floats, a few MB here
+            warnings.filterwarnings("ignore", message="Metric `.*` will save all extracted")
+            self.inception = InceptionScore(
+                feature=JudgeLogits(self.judge), splits=is_splits, normalize=False
+            )
+        self.kid: KernelInceptionDistance | None = None
+        self.real_features: torch.Tensor | None = None
+        self.real_radii: torch.Tensor | None = None
+
+    def train(self, mode: bool = True) -> GanEvaluator:
+        # the judge never leaves eval mode
+        super().train(mode)
+        self.judge.eval()
+        return self
+
+    @torch.no_grad()
+    def _pass(
+        self, images: torch.Tensor, *updates: Callable[[torch.Tensor], None]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One judge pass per chunk feeds every metric update and returns (features, logits)."""
+        features, logits = [], []
+        with self.judge.caching():
+            for chunk in _chunks(images, self.batch_size):
+                for update in updates:
+                    update(chunk)
+                raw = self.judge.raw_features(chunk)
+                features.append(raw / self.judge.feature_scale)
+                logits.append(self.judge.head(raw))
+        return torch.cat(features), torch.cat(logits)
+
+    def _device_images(self, images: torch.Tensor) -> torch.Tensor:
+        check_canonical(images)
+        device = next(self.judge.parameters()).device
+        images = images.to(device)
+        return images.float().div(255) if images.dtype == torch.uint8 else images.float()
+
+    @torch.no_grad()
+    def set_real(self, images: torch.Tensor) -> None:
+        """Compute and keep the real reference set's features (once per run)."""
+        images = self._device_images(images)
+        self.fid.reset()
+        self.fid.real_features_sum.zero_()
+        self.fid.real_features_cov_sum.zero_()
+        self.fid.real_features_num_samples.zero_()
+        self._real_images = images
+        self.kid = self._new_kid(min(self.kid_subset_size, len(images)))
+        self.real_features, _ = self._pass(
+            images,
+            lambda chunk: self.fid.update(chunk, real=True),
+            lambda chunk: self.kid.update(chunk, real=True),
+        )
+        self.real_radii = knn_radii(self.real_features, self.k)
+
+    def _new_kid(self, subset_size: int) -> KernelInceptionDistance:
+        return KernelInceptionDistance(
+            feature=JudgeFeatures(self.judge),
+            subsets=self.kid_subsets,
+            subset_size=subset_size,
+            reset_real_features=False,
+        ).to(self._real_images.device)
+
+    def _kid_for(self, n_fake: int) -> KernelInceptionDistance:
+        size = min(self.kid_subset_size, n_fake, len(self._real_images))
+        if self.kid.subset_size != size:  # fewer samples than the subset size: rebuild
+            self.kid = self._new_kid(size)
+            self._pass(self._real_images, lambda chunk: self.kid.update(chunk, real=True))
+        return self.kid
+
+    @torch.no_grad()
+    def evaluate(self, images: torch.Tensor) -> dict[str, float | list[float]]:
+        """Score ``images`` (canonical form) against the real set given to ``set_real``."""
+        if self.real_features is None:
+            raise RuntimeError("call set_real(real_images) before evaluate()")
+        images = self._device_images(images)
+        if len(images) < max(self.k + 1, self.is_splits, 2):
+            raise ValueError(f"need more than {self.k + 1} samples to evaluate, got {len(images)}")
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            self.fid.reset()
+            self.inception.reset()
+            kid = self._kid_for(len(images))
+            kid.reset()
+            features, logits = self._pass(
+                images,
+                lambda chunk: self.fid.update(chunk, real=False),
+                lambda chunk: kid.update(chunk, real=False),
+                self.inception.update,
+            )
+            fid = float(self.fid.compute())
+            kid_mean, kid_std = (float(v) for v in kid.compute())
+            is_mean, is_std = (float(v) for v in self.inception.compute())
+        precision, recall = precision_recall(
+            self.real_features, features, k=self.k, real_radii=self.real_radii
+        )
+        return {
+            "fid": fid,
+            "kid": kid_mean,
+            "kid_std": kid_std,
+            "is": is_mean,
+            "is_std": is_std,
+            **class_coverage(logits),
+            "precision": precision,
+            "recall": recall,
+        }
