@@ -17,13 +17,9 @@ from pathlib import Path
 
 import lightning as L
 import torch
-from hydra import compose, initialize_config_dir
-from omegaconf import open_dict
 
-import mnist_gan  # noqa: F401  (registers the config resolvers)
+from mnist_gan.compose import compose_config
 from mnist_gan.pipeline import train
-
-CONF = Path(__file__).resolve().parents[1] / "conf"
 
 
 class EpochTimer(L.Callback):
@@ -47,10 +43,7 @@ def time_variant(model: str, epochs: int, data_dir: str, out: Path) -> tuple[lis
         "trainer.accelerator=cpu",
         "callbacks.progress_bar=null",
     ]
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        cfg = compose("train", overrides=overrides)
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(out / model)
+    cfg = compose_config("train", overrides, out / model)
     timer = EpochTimer()
     train(cfg, extra_callbacks=[timer])
     return timer.times, timer.batches, int(cfg.data.batch_size)

@@ -18,16 +18,12 @@ import time
 from pathlib import Path
 
 import torch
-from hydra import compose, initialize_config_dir
-from omegaconf import open_dict
 
-import mnist_gan  # noqa: F401  (registers the config resolvers)
+from mnist_gan.compose import compose_config
 from mnist_gan.data import MNISTDataModule
 from mnist_gan.metrics.evaluator import GanEvaluator
 from mnist_gan.metrics.report import COLUMNS
 from mnist_gan.pipeline import train
-
-CONF = Path(__file__).resolve().parents[1] / "conf"
 
 
 def run(model: str, epochs: int, data_dir: str, out: Path, seed: int) -> tuple[dict, float]:
@@ -41,10 +37,7 @@ def run(model: str, epochs: int, data_dir: str, out: Path, seed: int) -> tuple[d
         "trainer.deterministic=true",
         "callbacks.progress_bar=null",
     ]
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        cfg = compose("train", overrides=overrides)
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(out)
+    cfg = compose_config("train", overrides, out)
     start = time.perf_counter()
     metrics = train(cfg)
     return {

@@ -7,13 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig
 
-import mnist_gan  # noqa: F401  (registers the config resolvers)
+from mnist_gan.compose import compose_config
 
 REPO = Path(__file__).resolve().parents[1]
-CONF_DIR = REPO / "conf"
 
 
 @pytest.fixture(scope="session")
@@ -54,12 +52,7 @@ def make_cfg(tmp_path: Path, mnist_dir: Path) -> Callable[..., DictConfig]:
     """Compose ``train.yaml`` with overrides, writing into ``tmp_path``."""
 
     def _make(*overrides: str, output_dir: Path | None = None, fast: bool = True) -> DictConfig:
-        out = output_dir or tmp_path / "run"
         base = [f"data.data_dir={mnist_dir}", *(FAST if fast else [])]
-        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-            cfg = compose("train", overrides=[*base, *overrides])
-        with open_dict(cfg):
-            cfg.paths.output_dir = str(out)
-        return cfg
+        return compose_config("train", [*base, *overrides], output_dir or tmp_path / "run")
 
     return _make

@@ -7,11 +7,10 @@ import pytest
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
+from mnist_gan.compose import CONF_DIR
 from mnist_gan.data import MNISTDataModule
 from mnist_gan.gan import GAN
 from mnist_gan.pipeline import instantiate_list
-
-from conftest import CONF_DIR
 
 
 def options(group: str) -> list[str]:

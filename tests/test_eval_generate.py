@@ -10,16 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
-from omegaconf import open_dict
 
 from mnist_gan.checkpoint import load_gan
+from mnist_gan.compose import compose_config
 from mnist_gan.evaluate import evaluate, sample_images
 from mnist_gan.generate import generate
 from mnist_gan.metrics.evaluator import SCALARS
 from mnist_gan.pipeline import train
 
-from conftest import CONF_DIR, REPO
+from conftest import REPO
 
 
 @pytest.fixture(scope="module")
@@ -33,26 +32,12 @@ def checkpoint(tmp_path_factory, mnist_dir) -> Path:
         "callbacks.progress_bar=null",
         "eval.every_n_epochs=0",
     ]
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose("train", overrides=overrides)
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(run)
-    train(cfg)
+    train(compose_config("train", overrides, run))
     return run / "checkpoints" / "last.ckpt"
 
 
-def compose_cmd(name: str, out: Path, *overrides: str):
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(name, overrides=list(overrides))
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(out)
-    return cfg
-
-
 def test_eval_writes_metrics_and_the_real_floor(checkpoint, mnist_dir, tmp_path, capsys):
-    cfg = compose_cmd(
-        "eval",
-        tmp_path,
+    overrides = [
         f"ckpt_path={checkpoint}",
         f"data.data_dir={mnist_dir}",
         "num_samples=300",
@@ -60,7 +45,8 @@ def test_eval_writes_metrics_and_the_real_floor(checkpoint, mnist_dir, tmp_path,
         "eval.kid_subsets=5",
         "eval.kid_subset_size=100",
         "device=cpu",
-    )
+    ]
+    cfg = compose_config("eval", overrides, tmp_path)
     result = evaluate(cfg)
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["num_samples"] == 300
@@ -74,9 +60,8 @@ def test_eval_writes_metrics_and_the_real_floor(checkpoint, mnist_dir, tmp_path,
 
 
 def test_generate_writes_grid_interpolation_and_npz(checkpoint, tmp_path):
-    cfg = compose_cmd(
-        "generate", tmp_path, f"ckpt_path={checkpoint}", "num_samples=50", "device=cpu", "seed=3"
-    )
+    overrides = [f"ckpt_path={checkpoint}", "num_samples=50", "device=cpu", "seed=3"]
+    cfg = compose_config("generate", overrides, tmp_path)
     paths = generate(cfg)
     assert paths["grid"].stat().st_size > 0 and paths["interpolation"].stat().st_size > 0
     with np.load(paths["npz"]) as npz:
