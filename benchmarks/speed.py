@@ -1,0 +1,215 @@
+"""Speed of the template against the tutorial loop and this CPU's arithmetic floor.
+
+    python benchmarks/speed.py [--data-dir data] [--rounds 3] [--models ...] [--batches N]
+
+In one process, for each variant at its configured batch size, the contenders run
+interleaved (tutorial, template, tutorial, template, …) and the median of the rounds is
+reported:
+
+- tutorial: the classic loop, written here as the reference competitor: torchvision's
+  ``MNIST`` with ``ToTensor`` + ``Normalize``, ``DataLoader(shuffle=True)``, the same
+  networks with a Sigmoid and ``nn.BCELoss``, Adam, the variant's step order;
+- template: this project's ``train(cfg)`` (Lightning ``Trainer.fit``, default data path,
+  callbacks and logging; evaluation off with ``eval.every_n_epochs=0``), timed by a
+  callback from epoch start to epoch end;
+- floor: the FLOPs of one epoch (``torch.utils.flop_counter``: the matmuls of every
+  forward and backward pass) divided by the matmul rate measured in this run.
+
+``--batches N`` times N batches per epoch and scales to a full epoch (a quick look);
+without it every epoch is complete. Measure on an idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import lightning as L
+import torch
+from hydra.utils import instantiate
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from mnist_gan.compose import compose_config
+from mnist_gan.pipeline import train
+
+MNIST_TRAIN = 60000
+
+
+def matmul_rate(seconds: float = 2.0) -> float:
+    """FLOP/s of a float32 matmul of the networks' size (64×1024 by 1024×784)."""
+    a, b = torch.randn(64, 1024), torch.randn(1024, 784)
+    for _ in range(20):
+        a @ b
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for _ in range(50):
+            a @ b
+        n += 50
+    return 2 * 64 * 1024 * 784 * n / (time.perf_counter() - start)
+
+
+def model_cfg(model: str, data_dir: str):
+    return compose_config("train", [f"model={model}", f"data.data_dir={data_dir}"])
+
+
+def step_flops(cfg) -> int:
+    """FLOPs of one training batch: G's step and D's step, forward and backward."""
+    gan = instantiate(cfg.model, _recursive_=False)
+    n = int(cfg.data.batch_size)
+    real = torch.rand(n, 1, 28, 28)
+    with FlopCounterMode(display=False) as counter:
+        fake = gan.generator(gan.sample_latent(n))
+        gan.discriminator(fake).sum().backward()
+        fake = fake.detach()
+        if cfg.model.step_order == "d_first":  # G steps on fresh noise: one more G forward
+            fake = gan.generator(gan.sample_latent(n)).detach()
+        (gan.discriminator(real).sum() + gan.discriminator(fake).sum()).backward()
+    return counter.get_total_flops()
+
+
+def tutorial_epoch(cfg, data_dir: str, max_batches: int | None) -> tuple[float, int]:
+    """The tutorial loop for one epoch (or ``max_batches``); returns (seconds, batches)."""
+    from torchvision import datasets, transforms
+
+    low, high = cfg.data.value_range
+    to_range = [transforms.Normalize([0.5], [0.5])] if low < 0 else []
+    dataset = datasets.MNIST(
+        data_dir,
+        train=True,
+        download=False,
+        transform=transforms.Compose([transforms.ToTensor(), *to_range]),
+    )
+    loader = torch.utils.data.DataLoader(dataset, batch_size=int(cfg.data.batch_size), shuffle=True)
+    generator = instantiate(cfg.model.generator)
+    discriminator = nn.Sequential(instantiate(cfg.model.discriminator), nn.Sigmoid())
+    betas = tuple(cfg.model.betas)
+    opt_g = torch.optim.Adam(generator.parameters(), lr=cfg.model.lr_g, betas=betas)
+    opt_d = torch.optim.Adam(discriminator.parameters(), lr=cfg.model.lr_d, betas=betas)
+    bce = nn.BCELoss()
+    latent = int(cfg.model.latent_dim)
+    uniform = cfg.model.latent_distribution == "uniform"
+
+    def noise(n):
+        return torch.rand(n, latent) * 2 - 1 if uniform else torch.randn(n, latent)
+
+    start, batches = time.perf_counter(), 0
+    for images, _ in loader:
+        n = images.shape[0]
+        ones, zeros = torch.ones(n), torch.zeros(n)
+        if cfg.model.step_order == "g_first":
+            opt_g.zero_grad()
+            fake = generator(noise(n))
+            g_loss = bce(discriminator(fake), ones)
+            g_loss.backward()
+            opt_g.step()
+            opt_d.zero_grad()
+            d_loss = (
+                bce(discriminator(images), ones) + bce(discriminator(fake.detach()), zeros)
+            ) / 2
+            d_loss.backward()
+            opt_d.step()
+        else:
+            opt_d.zero_grad()
+            fake = generator(noise(n)).detach()
+            d_loss = (bce(discriminator(images), ones) + bce(discriminator(fake), zeros)) / 2
+            d_loss.backward()
+            opt_d.step()
+            opt_g.zero_grad()
+            g_loss = bce(discriminator(generator(noise(n))), ones)
+            g_loss.backward()
+            opt_g.step()
+        batches += 1
+        if max_batches and batches >= max_batches:
+            break
+    return time.perf_counter() - start, batches
+
+
+class EpochTimer(L.Callback):
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        self.start = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        self.seconds = time.perf_counter() - self.start
+        self.batches = trainer.num_training_batches
+
+
+def template_epoch(model: str, data_dir: str, max_batches: int | None, out: Path):
+    overrides = [
+        f"model={model}",
+        f"data.data_dir={data_dir}",
+        "trainer.max_epochs=1",
+        "eval.every_n_epochs=0",
+    ]
+    if max_batches:
+        overrides.append(f"trainer.limit_train_batches={max_batches}")
+    timer = EpochTimer()
+    train(compose_config("train", overrides, out), extra_callbacks=[timer])
+    return timer.seconds, timer.batches
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default="data")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--models", default="batchnorm_mlp,plain_mlp,minimal")
+    parser.add_argument("--batches", type=int, default=None)
+    args = parser.parse_args()
+
+    rate = matmul_rate()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for model in args.models.split(","):
+            cfg = model_cfg(model, args.data_dir)
+            per_epoch = -(-MNIST_TRAIN // int(cfg.data.batch_size))
+            floor = step_flops(cfg) * per_epoch / rate
+            times = {"tutorial": [], "template": []}
+            for r in range(args.rounds):
+                seconds, batches = tutorial_epoch(cfg, args.data_dir, args.batches)
+                times["tutorial"].append(seconds * per_epoch / batches)
+                seconds, batches = template_epoch(
+                    model, args.data_dir, args.batches, Path(tmp) / f"{model}_{r}"
+                )
+                times["template"].append(seconds * per_epoch / batches)
+            rows.append(
+                (
+                    model,
+                    int(cfg.data.batch_size),
+                    floor,
+                    statistics.median(times["tutorial"]),
+                    statistics.median(times["template"]),
+                    times,
+                )
+            )
+
+    rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    print(
+        f"\ntorch {torch.__version__}; {torch.get_num_threads()} intra-op threads; "
+        f"matmul 64×1024·1024×784: {rate / 1e9:.1f} GFLOP/s; "
+        f"peak RSS of this process: {rss_gb:.2f} GB"
+        + (f"; {args.batches} batches per epoch, scaled" if args.batches else "")
+    )
+    print(
+        "| variant | batch | floor s/epoch | tutorial s/epoch | template s/epoch "
+        "| template img/s | template ÷ tutorial | template ÷ floor |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for model, batch, floor, tutorial, template, _ in rows:
+        print(
+            f"| {model} | {batch} | {floor:.1f} | {tutorial:.1f} | {template:.1f} | "
+            f"{MNIST_TRAIN / template:,.0f} | {tutorial / template:.2f}× | "
+            f"{template / floor:.2f} |"
+        )
+    for model, *_, times in rows:
+        print(
+            f"rounds {model}: "
+            + "; ".join(f"{k} " + ", ".join(f"{t:.1f}" for t in v) for k, v in times.items())
+        )
+
+
+if __name__ == "__main__":
+    main()
