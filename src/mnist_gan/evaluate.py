@@ -25,7 +25,7 @@ def sample_images(
     """``(images in [0, 1] N×1×28×28, latents)`` from a seeded latent bank."""
     if num_samples <= 0:
         raise ValueError(f"num_samples={num_samples}; ask for at least one sample")
-    latents = model._draw_latent(num_samples, torch.Generator().manual_seed(seed))
+    latents = model.draw_latent(num_samples, torch.Generator().manual_seed(seed))
     images = torch.cat([model.generate(z) for z in latents.split(batch_size)])
     return images.cpu(), latents
 

@@ -115,16 +115,15 @@ class GAN(L.LightningModule):
         self.value_range = tuple(
             range_for_activation(self.hparams.generator.get("output_activation", "tanh"))
         )
-        fixed = self._draw_latent(
-            num_sample_images, torch.Generator().manual_seed(int(sample_seed))
-        )
+        fixed = self.draw_latent(num_sample_images, torch.Generator().manual_seed(int(sample_seed)))
         # Saved in checkpoints so sample grids compare like with like across epochs/resumes.
         self.register_buffer("sample_z", fixed)
 
     # ----------------------------------------------------------------- sampling
-    def _draw_latent(
+    def draw_latent(
         self, n: int, generator: torch.Generator | None = None, device: torch.device | None = None
     ) -> torch.Tensor:
+        """``n`` latent vectors from the configured distribution (seeded by ``generator``)."""
         shape = (n, self.hparams.latent_dim)
         if self.hparams.latent_distribution == "uniform":
             return torch.rand(shape, generator=generator, device=device).mul_(2).sub_(1)
@@ -132,7 +131,7 @@ class GAN(L.LightningModule):
 
     def sample_latent(self, n: int) -> torch.Tensor:
         """Fresh latent vectors on the module's device."""
-        return self._draw_latent(n, device=self.device)
+        return self.draw_latent(n, device=self.device)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.generator(z)

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 def interpolation_latents(model, rows: int, steps: int, seed: int) -> torch.Tensor:
     """``rows`` straight lines between random latent pairs, ``steps`` points each."""
-    ends = model._draw_latent(2 * rows, torch.Generator().manual_seed(seed + 1))
+    ends = model.draw_latent(2 * rows, torch.Generator().manual_seed(seed + 1))
     start, end = ends[:rows].unsqueeze(1), ends[rows:].unsqueeze(1)
     t = torch.linspace(0, 1, steps).view(1, steps, 1)
     return (start * (1 - t) + end * t).reshape(rows * steps, -1)

@@ -63,7 +63,7 @@ class Evaluation(L.Callback):
         real = trainer.datamodule.reference_images(self.num_real)
         self.evaluator.set_real(real)
         bank = torch.Generator().manual_seed(self.seed)
-        self.latents = pl_module._draw_latent(self.num_samples, bank).to(pl_module.device)
+        self.latents = pl_module.draw_latent(self.num_samples, bank).to(pl_module.device)
         log.info(
             "evaluation: %d real reference images, %d samples every %d epochs",
             len(real),
