@@ -223,3 +223,18 @@ def test_evaluation_does_not_change_training(make_cfg, tmp_path):
     a = torch.load(tmp_path / "a" / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
     b = torch.load(tmp_path / "b" / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+class _ThreadProbe(L.Callback):
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        self.threads = torch.get_num_threads()
+
+
+def test_intra_op_threads_applies_to_training(make_cfg):
+    before = torch.get_num_threads()
+    probe = _ThreadProbe()
+    try:
+        train(make_cfg("intra_op_threads=1", "eval.every_n_epochs=0"), extra_callbacks=[probe])
+        assert probe.threads == 1
+    finally:
+        torch.set_num_threads(before)

@@ -59,6 +59,8 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = ()) -> dict[s
 
     ``extra_callbacks`` are added to the configured ones (for benchmarks and tests).
     """
+    if cfg.get("intra_op_threads"):
+        torch.set_num_threads(int(cfg.intra_op_threads))
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
 
