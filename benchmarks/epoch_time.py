@@ -12,27 +12,14 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from pathlib import Path
 
-import lightning as L
 import torch
 
 from mnist_gan.compose import compose_config
 from mnist_gan.pipeline import train
 
-
-class EpochTimer(L.Callback):
-    def __init__(self) -> None:
-        self.times: list[float] = []
-        self.batches = 0
-
-    def on_train_epoch_start(self, trainer, pl_module) -> None:
-        self._start = time.perf_counter()
-
-    def on_train_epoch_end(self, trainer, pl_module) -> None:
-        self.times.append(time.perf_counter() - self._start)
-        self.batches = trainer.num_training_batches
+from timing import EpochTimer
 
 
 def time_variant(model: str, epochs: int, data_dir: str, out: Path) -> tuple[list[float], int, int]:

@@ -15,6 +15,7 @@ import time
 import torch
 
 from mnist_gan.data import MNISTDataModule
+from mnist_gan.evaluate import real_train_sample
 from mnist_gan.metrics.evaluator import GanEvaluator
 from mnist_gan.metrics.report import markdown_table
 
@@ -26,13 +27,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     dm = MNISTDataModule(data_dir=args.data_dir)
-    dm.setup("fit")
     evaluator = GanEvaluator()
     start = time.perf_counter()
     evaluator.set_real(dm.reference_images())
     setup = time.perf_counter() - start
-    pick = torch.randperm(60000, generator=torch.Generator().manual_seed(0))[: args.num_samples]
-    samples = dm.train_images[pick].unsqueeze(1)
+    samples = real_train_sample(dm, args.num_samples, seed=0)
     times = []
     for _ in range(args.rounds):
         start = time.perf_counter()

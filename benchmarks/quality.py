@@ -21,6 +21,7 @@ import torch
 
 from mnist_gan.compose import compose_config
 from mnist_gan.data import MNISTDataModule
+from mnist_gan.evaluate import real_reference
 from mnist_gan.metrics.evaluator import GanEvaluator
 from mnist_gan.metrics.report import COLUMNS
 from mnist_gan.pipeline import train
@@ -79,11 +80,9 @@ def main() -> None:
                 repeats.append((model, pair))
 
     dm = MNISTDataModule(data_dir=args.data_dir)
-    dm.setup("fit")
     evaluator = GanEvaluator()
     evaluator.set_real(dm.reference_images())
-    pick = torch.randperm(60000, generator=torch.Generator().manual_seed(0))[:10000]
-    real = evaluator.evaluate(dm.train_images[pick].unsqueeze(1))
+    real = real_reference(dm, evaluator, 10000, seed=0)
 
     head = "| variant | epochs | wall s | " + " | ".join(t for _, t, _ in COLUMNS) + " |"
     print(f"\ntorch {torch.__version__}, {torch.get_num_threads()} threads, seed {args.seed}")

@@ -28,7 +28,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import lightning as L
 import torch
 from hydra.utils import instantiate
 from torch import nn
@@ -36,6 +35,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from mnist_gan.compose import compose_config
 from mnist_gan.pipeline import train
+
+from timing import EpochTimer
 
 MNIST_TRAIN = 60000
 
@@ -129,15 +130,6 @@ def tutorial_epoch(cfg, data_dir: str, max_batches: int | None) -> tuple[float, 
     return time.perf_counter() - start, batches
 
 
-class EpochTimer(L.Callback):
-    def on_train_epoch_start(self, trainer, pl_module) -> None:
-        self.start = time.perf_counter()
-
-    def on_train_epoch_end(self, trainer, pl_module) -> None:
-        self.seconds = time.perf_counter() - self.start
-        self.batches = trainer.num_training_batches
-
-
 def template_epoch(model: str, data_dir: str, max_batches: int | None, out: Path):
     overrides = [
         f"model={model}",
@@ -149,7 +141,7 @@ def template_epoch(model: str, data_dir: str, max_batches: int | None, out: Path
         overrides.append(f"trainer.limit_train_batches={max_batches}")
     timer = EpochTimer()
     train(compose_config("train", overrides, out), extra_callbacks=[timer])
-    return timer.seconds, timer.batches
+    return timer.times[-1], timer.batches
 
 
 def main() -> None:

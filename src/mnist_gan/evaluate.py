@@ -41,12 +41,17 @@ def make_evaluator(eval_cfg: DictConfig, device: torch.device) -> GanEvaluator:
     ).to(device)
 
 
-def real_reference(dm: MNISTDataModule, evaluator: GanEvaluator, n: int, seed: int) -> dict:
-    """The floor: ``n`` real training images scored like a generator against the test set."""
+def real_train_sample(dm: MNISTDataModule, n: int, seed: int) -> torch.Tensor:
+    """``n`` random real training images (uint8 N×1×28×28), seeded."""
     if dm.train_images is None:
         dm.setup("fit")
     pick = torch.randperm(len(dm.train_images), generator=torch.Generator().manual_seed(seed))
-    return evaluator.evaluate(dm.train_images[pick[:n]].unsqueeze(1))
+    return dm.train_images[pick[:n]].unsqueeze(1)
+
+
+def real_reference(dm: MNISTDataModule, evaluator: GanEvaluator, n: int, seed: int) -> dict:
+    """The floor: ``n`` real training images scored like a generator against the test set."""
+    return evaluator.evaluate(real_train_sample(dm, n, seed))
 
 
 def evaluate(cfg: DictConfig) -> dict[str, Any]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 NUM_CLASSES = 10
@@ -36,6 +34,3 @@ def class_coverage(
         "min_class_share": float(hist.min()),
         "confident_share": float((probs.max(dim=1).values >= confident).double().mean()),
     }
-
-
-MAX_KL = math.log(NUM_CLASSES)

@@ -7,8 +7,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mnist_gan.metrics.evaluator import SCALARS
-
 COLUMNS = (
     ("fid", "FID", "{:.3f}"),
     ("kid", "KID", "{:.5f}"),
@@ -39,6 +37,3 @@ def markdown_table(rows: Mapping[str, Mapping[str, Any]], first: str = "samples"
 def write_json(path: str | Path, payload: Mapping[str, Any]) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
-
-
-__all__ = ["SCALARS", "markdown_table", "write_json"]
