@@ -238,3 +238,45 @@ def test_intra_op_threads_applies_to_training(make_cfg):
         assert probe.threads == 1
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("order", ["g_first", "d_first"])
+def test_joint_d_batch_is_the_same_arithmetic_as_two_forwards(make_cfg, tmp_path, order):
+    common = ("trainer.limit_train_batches=3", "seed=5", f"model.step_order={order}")
+    states = {}
+    for joint in (True, False):
+        run = tmp_path / f"joint_{joint}"
+        train(make_cfg(*common, f"model.d_joint_batch={joint}", output_dir=run))
+        states[joint] = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)[
+            "state_dict"
+        ]
+    for name, tensor in states[True].items():
+        torch.testing.assert_close(tensor, states[False][name], rtol=1e-4, atol=1e-5, msg=name)
+
+
+def test_compile_compiles_the_networks_in_place_and_checkpoints_keep_their_keys(make_cfg, tmp_path):
+    run = tmp_path / "compiled"
+    train(
+        make_cfg(
+            "model=minimal",
+            "model.compile=default",
+            "trainer.limit_train_batches=2",
+            "eval.every_n_epochs=0",
+            output_dir=run,
+        )
+    )
+    state = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
+    eager = instantiate(make_cfg("model=minimal").model, _recursive_=False)
+    assert set(state) == set(eager.state_dict())
+    compiled = instantiate(
+        make_cfg("model=minimal", "model.compile=default").model, _recursive_=False
+    )
+    compiled.configure_model()
+    assert compiled.generator._compiled_call_impl is not None
+    assert compiled.discriminator._compiled_call_impl is not None
+
+
+def test_unknown_compile_mode_is_named(make_cfg):
+    cfg = make_cfg().model
+    with pytest.raises(ValueError, match="model.compile='fast'"):
+        GAN(cfg.generator, cfg.discriminator, compile="fast")

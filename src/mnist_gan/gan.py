@@ -22,6 +22,7 @@ from mnist_gan.losses import discriminator_loss, generator_loss
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
 STEP_ORDERS = ("d_first", "g_first")
 ADAM_IMPLS = ("fused", "foreach", "loop")
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 PROGRESS_BAR = ("train/d_loss", "train/g_loss")
 
 
@@ -53,8 +54,15 @@ class GAN(L.LightningModule):
         d_loss_reduction: combine D's real and fake terms by ``mean`` or ``sum``.
         real_label: D's target for real images (< 1 = one-sided label smoothing).
         gradient_clip_val: clip each network's gradient norm (None = off).
+        d_joint_batch: D's step runs one forward over ``cat([real, fake])`` instead of two:
+            the same arithmetic for a D without batch-norm (the configured ones), with D's
+            matmuls at twice the batch (about 10% of a step on a 2-core CPU). Set ``false``
+            for a D whose batch-norm must see real and fake batches apart.
         adam_impl: Adam's kernel: ``fused`` (one kernel for all tensors; CPU and CUDA),
             ``foreach`` (batched ops) or ``loop`` (one tensor at a time). Same mathematics.
+        compile: ``torch.compile`` mode for G and D (``None`` = eager). The networks are
+            compiled in place, so checkpoints keep their keys and load either way;
+            ``reduce-overhead`` adds CUDA graphs on a GPU and is plain ``default`` on a CPU.
         num_sample_images: size of the fixed latent batch that drives the sample grids.
         sample_seed: seed of that fixed batch (it is also saved in checkpoints).
     """
@@ -74,7 +82,9 @@ class GAN(L.LightningModule):
         d_loss_reduction: str = "mean",
         real_label: float = 1.0,
         gradient_clip_val: float | None = None,
+        d_joint_batch: bool = True,
         adam_impl: str = "fused",
+        compile: str | None = None,
         num_sample_images: int = 64,
         sample_seed: int = 0,
     ) -> None:
@@ -86,6 +96,10 @@ class GAN(L.LightningModule):
             )
         if adam_impl not in ADAM_IMPLS:
             raise ValueError(f"model.adam_impl={adam_impl!r}; use one of {ADAM_IMPLS}")
+        if compile is not None and compile not in COMPILE_MODES:
+            raise ValueError(
+                f"model.compile={compile!r}; use null (eager) or one of {COMPILE_MODES}"
+            )
         if step_order not in STEP_ORDERS:
             raise ValueError(f"model.step_order={step_order!r}; use one of {STEP_ORDERS}")
         self.automatic_optimization = False
@@ -104,7 +118,9 @@ class GAN(L.LightningModule):
                 "d_loss_reduction": d_loss_reduction,
                 "real_label": float(real_label),
                 "gradient_clip_val": gradient_clip_val,
+                "d_joint_batch": bool(d_joint_batch),
                 "adam_impl": adam_impl,
+                "compile": compile,
                 "num_sample_images": int(num_sample_images),
                 "sample_seed": int(sample_seed),
             },
@@ -151,6 +167,15 @@ class GAN(L.LightningModule):
         return ((images.float() - low) / (high - low)).clamp_(0, 1)
 
     # ----------------------------------------------------------------- training
+    def configure_model(self) -> None:
+        """Compile the networks (never the LightningModule) when ``compile`` asks for it."""
+        mode = self.hparams.compile
+        if mode is None:
+            return
+        for network in (self.generator, self.discriminator):
+            if getattr(network, "_compiled_call_impl", None) is None:
+                network.compile(mode=mode)
+
     def configure_optimizers(self):
         hp = self.hparams
         kernel = {
@@ -188,8 +213,12 @@ class GAN(L.LightningModule):
             with torch.no_grad():
                 fake = self.generator(self.sample_latent(real.shape[0]))
         with self.toggled_optimizer(opt_d):
-            real_logits = self.discriminator(real)
-            fake_logits = self.discriminator(fake)
+            if self.hparams.d_joint_batch:
+                logits = self.discriminator(torch.cat([real, fake]))
+                real_logits, fake_logits = logits.split(real.shape[0])
+            else:
+                real_logits = self.discriminator(real)
+                fake_logits = self.discriminator(fake)
             loss = discriminator_loss(
                 real_logits,
                 fake_logits,
