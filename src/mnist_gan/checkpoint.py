@@ -10,14 +10,11 @@ from typing import Any
 
 import torch
 
+from mnist_gan.errors import CheckpointError
 from mnist_gan.gan import GAN
 
 # Keys every checkpoint of this project holds.
 _REQUIRED_HPARAMS = ("generator", "discriminator", "latent_dim")
-
-
-class CheckpointError(ValueError):
-    """The path is missing or is not a checkpoint of this project. The message names the fix."""
 
 
 def read_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[str, Any]:

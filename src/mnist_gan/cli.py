@@ -1,36 +1,78 @@
 """Console-script entry points (``mnist-gan-train``, ``-eval``, ``-generate``).
 
-They read the configs shipped in the package. Heavy imports (torch, Lightning) happen only
-after Hydra has composed the config, so a mistyped override fails fast.
+They read the configs shipped in the package. The config is checked (``validate.py``)
+before the heavy imports (torch, Lightning), so a mistyped value fails within a second.
+A problem the user can fix (bad config or input, a missing or foreign checkpoint, bad
+MNIST files, diverged training) ends the run with one line naming the fix and exit code 2,
+not a traceback.
 """
 
 from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import hydra
 from omegaconf import DictConfig
 
 import mnist_gan  # noqa: F401  (registers the config resolvers)
+from mnist_gan.errors import USER_ERRORS
+from mnist_gan.validate import validate_sampling, validate_train
 
 CONFIG_PATH = "pkg://mnist_gan.conf"
+log = logging.getLogger(__name__)
+
+
+def _in_sweep() -> bool:
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+
+
+@contextmanager
+def _one_line_errors(on_sweep_failure: Callable[[], None] | None = None) -> Iterator[None]:
+    try:
+        yield
+    except USER_ERRORS as exc:
+        log.error("%s", exc)
+        if on_sweep_failure is not None and _in_sweep():
+            on_sweep_failure()  # one failed job must not end the other jobs of a sweep
+            return
+        raise SystemExit(2) from None
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="train")
 def train_main(cfg: DictConfig) -> float | None:
-    from mnist_gan.pipeline import train
+    result: list[float | None] = [None]
 
-    metrics = train(cfg)
-    return metrics.get(cfg.get("optimized_metric") or "", None)
+    def worst() -> None:
+        result[0] = -math.inf if cfg.get("optimized_metric_mode") == "max" else math.inf
+
+    with _one_line_errors(on_sweep_failure=worst):
+        validate_train(cfg)
+        from mnist_gan.pipeline import train
+
+        metrics = train(cfg)
+        result[0] = metrics.get(cfg.get("optimized_metric") or "", None)
+    return result[0]
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="eval")
 def eval_main(cfg: DictConfig) -> None:
-    from mnist_gan.evaluate import evaluate
+    with _one_line_errors():
+        validate_sampling(cfg)
+        from mnist_gan.evaluate import evaluate
 
-    evaluate(cfg)
+        evaluate(cfg)
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="generate")
 def generate_main(cfg: DictConfig) -> None:
-    from mnist_gan.generate import generate
+    with _one_line_errors():
+        validate_sampling(cfg)
+        from mnist_gan.generate import generate
 
-    generate(cfg)
+        generate(cfg)

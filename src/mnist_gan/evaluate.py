@@ -15,6 +15,7 @@ from mnist_gan.devices import pick_device
 from mnist_gan.gan import GAN
 from mnist_gan.metrics.evaluator import GanEvaluator
 from mnist_gan.metrics.report import markdown_table, write_json
+from mnist_gan.validate import validate_sampling
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ def real_reference(dm: MNISTDataModule, evaluator: GanEvaluator, n: int, seed: i
 
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
     """Score ``cfg.ckpt_path``; return (and write to ``metrics.json``) all the numbers."""
+    validate_sampling(cfg)
     device = pick_device(cfg.device)
     model = load_gan(cfg.ckpt_path, map_location=device).to(device)
     dm = MNISTDataModule(data_dir=cfg.data.data_dir, download=cfg.data.download)

@@ -14,6 +14,7 @@ from torchvision.utils import save_image
 from mnist_gan.checkpoint import load_gan
 from mnist_gan.devices import pick_device
 from mnist_gan.evaluate import sample_images
+from mnist_gan.validate import validate_sampling
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
 
 
 def generate(cfg: DictConfig) -> dict[str, Path]:
+    validate_sampling(cfg)
     device = pick_device(cfg.device)
     model = load_gan(cfg.ckpt_path, map_location=device).to(device)
     images, _ = sample_images(model, cfg.num_samples, cfg.seed)

@@ -9,8 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-GENERATOR_LOSSES = ("non_saturating", "minimax")
-REDUCTIONS = ("mean", "sum")
+from mnist_gan.choices import GENERATOR_LOSSES, REDUCTIONS
 
 
 def discriminator_loss(

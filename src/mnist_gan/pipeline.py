@@ -16,6 +16,9 @@ from hydra.utils import instantiate
 from lightning.pytorch.loggers import Logger, TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
+from mnist_gan.checkpoint import read_checkpoint
+from mnist_gan.validate import validate_train
+
 log = logging.getLogger(__name__)
 
 
@@ -58,7 +61,12 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = ()) -> dict[s
     """Train a GAN as configured; return the final logged metrics as floats.
 
     ``extra_callbacks`` are added to the configured ones (for benchmarks and tests).
+    Raises ``ConfigError``/``CheckpointError`` before anything is built when the config
+    cannot work, and ``NonFiniteLossError`` if training diverges.
     """
+    validate_train(cfg)
+    if cfg.get("ckpt_path"):
+        read_checkpoint(cfg.ckpt_path)  # refuse a foreign or broken file before training
     if cfg.get("intra_op_threads"):
         torch.set_num_threads(int(cfg.intra_op_threads))
     if cfg.get("seed") is not None:

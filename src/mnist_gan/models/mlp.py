@@ -10,11 +10,10 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from mnist_gan.choices import ACTIVATIONS, OUTPUT_ACTIVATIONS
+
 IMAGE_SHAPE = (1, 28, 28)
 IMAGE_PIXELS = 28 * 28
-
-ACTIVATIONS = ("relu", "leaky_relu")
-OUTPUT_ACTIVATIONS = ("tanh", "sigmoid")
 
 
 def hidden_activation(name: str, negative_slope: float = 0.2) -> nn.Module:

@@ -1,0 +1,13 @@
+"""The options each string-valued knob accepts: one torch-free source for the model code
+(which raises on anything else) and for the early config check in ``validate.py``."""
+
+from __future__ import annotations
+
+LATENT_DISTRIBUTIONS = ("normal", "uniform")
+STEP_ORDERS = ("d_first", "g_first")
+ADAM_IMPLS = ("fused", "foreach", "loop")
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+GENERATOR_LOSSES = ("non_saturating", "minimax")
+REDUCTIONS = ("mean", "sum")
+ACTIVATIONS = ("relu", "leaky_relu")
+OUTPUT_ACTIVATIONS = ("tanh", "sigmoid")

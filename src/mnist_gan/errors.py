@@ -1,0 +1,23 @@
+"""The project's exceptions for problems a user can fix: each message names the fix.
+
+Torch-free, so the entry points can catch them without importing torch first.
+"""
+
+from __future__ import annotations
+
+from mnist_gan.data.errors import MNISTDataError
+
+
+class ConfigError(ValueError):
+    """A config value that cannot work. The message names the key and the fix."""
+
+
+class CheckpointError(ValueError):
+    """The path is missing or is not a checkpoint of this project."""
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A loss became NaN or infinite: training stopped, earlier checkpoints are intact."""
+
+
+USER_ERRORS = (ConfigError, CheckpointError, MNISTDataError, NonFiniteLossError)

@@ -1,0 +1,105 @@
+"""Bad input gets one line naming the fix, before anything is trained, and a non-zero exit."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mnist_gan.errors import CheckpointError, ConfigError
+from mnist_gan.pipeline import train
+from mnist_gan.validate import validate_sampling, validate_train
+
+from conftest import REPO
+
+# (override, text the message must contain)
+BAD_TRAIN_VALUES = [
+    ("model.latent_dim=0", "model.latent_dim=0 must be positive"),
+    ("model.latent_dim=-5", "model.latent_dim=-5 must be positive"),
+    ("data.batch_size=0", "data.batch_size=0 must be positive"),
+    ("data.batch_size=70000", "larger than MNIST's 60000 training images"),
+    ("model.lr_g=-0.1", "model.lr_g=-0.1 must be positive"),
+    ("model.lr_d=0", "model.lr_d=0 must be positive"),
+    ("model.d_steps=0", "model.d_steps=0 must be positive"),
+    ("model.d_steps=1.5", "must be a whole number"),
+    ("model.betas=[0.5,1.5]", "model.betas=[0.5, 1.5] must be two numbers in [0, 1)"),
+    ("model.step_order=both", "use one of d_first, g_first"),
+    ("model.generator.activation=gelu", "use one of relu, leaky_relu"),
+    ("model.generator.hidden=[128,-1]", "must be positive whole widths"),
+    ("model.compile=fast", "use null (eager) or one of default"),
+    ("data.value_range=[0,1]", "does not match the generator's tanh output"),
+    ("model.generator.output_activation=relu", "use one of tanh, sigmoid"),
+    ("ckpt_path=/nonexistent/last.ckpt", "ckpt_path=/nonexistent/last.ckpt does not exist"),
+]
+
+
+@pytest.mark.parametrize(("override", "message"), BAD_TRAIN_VALUES)
+def test_bad_training_values_are_refused_before_training(make_cfg, override, message):
+    with pytest.raises(ConfigError, match=None) as caught:
+        train(make_cfg(override))
+    text = str(caught.value)
+    assert message in text and "\n" not in text
+
+
+def test_data_dir_that_is_a_file(make_cfg, tmp_path):
+    a_file = tmp_path / "data.txt"
+    a_file.write_text("not a folder")
+    with pytest.raises(ConfigError, match="is a file, not a folder"):
+        validate_train(make_cfg(f"data.data_dir={a_file}"))
+    with pytest.raises(ConfigError, match="is inside a file"):
+        validate_train(make_cfg(f"data.data_dir={a_file}/mnist"))
+
+
+def test_unwritable_data_dir_without_mnist(make_cfg, tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root can write anywhere: the unwritable case cannot be made here")
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    with pytest.raises(ConfigError, match="is not writable and holds no MNIST"):
+        validate_train(make_cfg(f"data.data_dir={locked}"))
+
+
+def test_a_foreign_checkpoint_is_refused_before_training(make_cfg, tmp_path):
+    foreign = tmp_path / "foreign.ckpt"
+    foreign.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="is not a loadable checkpoint"):
+        train(make_cfg(f"ckpt_path={foreign}"))
+
+
+def test_non_positive_sample_counts(make_cfg):
+    from omegaconf import OmegaConf
+
+    for n in (0, -3):
+        with pytest.raises(ConfigError, match=f"num_samples={n} must be positive"):
+            validate_sampling(OmegaConf.create({"num_samples": n}))
+
+
+def run_script(script: str, *overrides: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(REPO / script), *overrides, f"hydra.run.dir={cwd}"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (["model=nope"], "Available options in 'model'"),
+        (["model.latent_dim=-1"], "model.latent_dim=-1 must be positive"),
+        (["data.batch_size=0"], "data.batch_size=0 must be positive"),
+        (["ckpt_path=missing.ckpt"], "ckpt_path=missing.ckpt does not exist"),
+    ],
+)
+def test_train_script_answers_in_one_line_without_a_traceback(tmp_path, overrides, expected):
+    proc = run_script("train.py", *overrides, cwd=tmp_path)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert expected in output
+    assert "Traceback" not in output
+    assert not (tmp_path / "checkpoints").exists()
