@@ -41,7 +41,8 @@ def test_each_variant_trains_and_writes_its_outputs(make_cfg, tmp_path, model):
     assert (run / "samples" / "progress.gif").is_file()
     assert (run / "loss_curve.png").is_file()
     ckpt = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
-    assert ckpt["epoch"] == 2 and ckpt["hyper_parameters"]["latent_dim"] > 0
+    # saved at the end of the last epoch; Lightning counts epochs from 0
+    assert ckpt["epoch"] == 1 and ckpt["hyper_parameters"]["latent_dim"] > 0
 
 
 def _count_generator_calls(model: GAN) -> list[str]:
@@ -83,13 +84,13 @@ def test_resume_continues_epoch_optimizer_state_and_fixed_latents(make_cfg, tmp_
     run = tmp_path / "run"
     train(make_cfg(output_dir=run))
     first = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
-    assert first["epoch"] == 1 and first["global_step"] == 6
+    assert first["epoch"] == 0 and first["global_step"] == 6
 
     train(
         make_cfg("trainer.max_epochs=2", f"ckpt_path={run}/checkpoints/last.ckpt", output_dir=run)
     )
     second = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
-    assert second["epoch"] == 2 and second["global_step"] == 12
+    assert second["epoch"] == 1 and second["global_step"] == 12
     # Adam's step counters continued from the saved state (3 + 3 batches), not from zero
     assert [int(o["state"][0]["step"]) for o in second["optimizer_states"]] == [6, 6]
     assert torch.equal(first["state_dict"]["sample_z"], second["state_dict"]["sample_z"])

@@ -1,6 +1,15 @@
+from mnist_gan.callbacks.best_checkpoint import BestCheckpoint
 from mnist_gan.callbacks.evaluation import Evaluation
+from mnist_gan.callbacks.last_checkpoint import LastCheckpoint
 from mnist_gan.callbacks.loss_curve import LossCurve
 from mnist_gan.callbacks.sample_animation import SampleAnimation
 from mnist_gan.callbacks.sample_grid import SampleGrid
 
-__all__ = ["Evaluation", "LossCurve", "SampleAnimation", "SampleGrid"]
+__all__ = [
+    "BestCheckpoint",
+    "Evaluation",
+    "LastCheckpoint",
+    "LossCurve",
+    "SampleAnimation",
+    "SampleGrid",
+]
