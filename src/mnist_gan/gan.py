@@ -16,14 +16,13 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
+from mnist_gan.choices import ADAM_IMPLS, COMPILE_MODES, LATENT_DISTRIBUTIONS, STEP_ORDERS
 from mnist_gan.config_resolvers import range_for_activation
+from mnist_gan.errors import NonFiniteLossError
 from mnist_gan.losses import discriminator_loss, generator_loss
 
-LATENT_DISTRIBUTIONS = ("normal", "uniform")
-STEP_ORDERS = ("d_first", "g_first")
-ADAM_IMPLS = ("fused", "foreach", "loop")
-COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 PROGRESS_BAR = ("train/d_loss", "train/g_loss")
+LOSSES = ("train/d_loss", "train/g_loss")
 
 
 def _plain(value: Any) -> Any:
@@ -246,7 +245,30 @@ class GAN(L.LightningModule):
             metrics.update(self._discriminator_step(opt_d, real, None))
             if g_turn:
                 _, metrics["train/g_loss"] = self._generator_step(opt_g, real.shape[0])
-        self._record(metrics)
+        self._record(metrics, batch_idx)
+
+    # ----------------------------------------------------------------- RNG across resumes
+    # The noise G trains on comes from torch's global generator. Its state is saved with
+    # every checkpoint and restored on resume, so a resumed run draws exactly the noise the
+    # uninterrupted run would have drawn. Under DDP each rank then folds its rank in, so
+    # the ranks train on different noise.
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["rng_state"] = {"torch": torch.get_rng_state()}
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            checkpoint["rng_state"]["cuda"] = torch.cuda.get_rng_state_all()
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self._restored_rng = checkpoint.get("rng_state")
+
+    def on_fit_start(self) -> None:
+        state = getattr(self, "_restored_rng", None)
+        if state is not None:
+            torch.set_rng_state(state["torch"])
+            if "cuda" in state and torch.cuda.is_available():
+                torch.cuda.set_rng_state_all(state["cuda"])
+            self._restored_rng = None
+        if self.trainer.world_size > 1:
+            torch.manual_seed(int(torch.randint(0, 2**62, ())) + self.global_rank)
 
     # ----------------------------------------------------------------- logging
     # ``self.log`` costs about a millisecond per call (Lightning walks its result collection),
@@ -257,6 +279,35 @@ class GAN(L.LightningModule):
     def on_train_epoch_start(self) -> None:
         self._epoch_sums: dict[str, torch.Tensor] = {}
         self._epoch_counts: dict[str, int] = {}
+        # First non-finite batch of each loss (-1 = none) and its value, kept on the device
+        # and read on the batches that log anyway and on the epoch's last batch, so the
+        # guard adds no host sync while it still names the exact batch.
+        self._first_bad: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def _watch_finite(self, metrics: dict[str, torch.Tensor], batch_idx: int) -> None:
+        for name in LOSSES:
+            if name not in metrics:
+                continue
+            value = metrics[name]
+            first, first_value = self._first_bad.get(
+                name,
+                (torch.full((), -1, device=value.device), torch.zeros((), device=value.device)),
+            )
+            new = ~torch.isfinite(value) & (first < 0)
+            self._first_bad[name] = (
+                torch.where(new, batch_idx, first),
+                torch.where(new, value.float(), first_value),
+            )
+
+    def _raise_if_diverged(self) -> None:
+        for name, (first, value) in self._first_bad.items():
+            batch = int(first)
+            if batch >= 0:
+                raise NonFiniteLossError(
+                    f"{name} became {float(value)} at epoch {self.current_epoch}, batch {batch}: "
+                    "training stopped and the checkpoints saved before it are intact; lower "
+                    "model.lr_g/model.lr_d or set model.gradient_clip_val (e.g. 1.0)"
+                )
 
     def _logs_this_batch(self) -> bool:
         connector = getattr(self.trainer, "_logger_connector", None)
@@ -264,7 +315,11 @@ class GAN(L.LightningModule):
             self.trainer.fast_dev_run
         )
 
-    def _record(self, metrics: dict[str, torch.Tensor]) -> None:
+    def _record(self, metrics: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._watch_finite(metrics, batch_idx)
+        last_batch = batch_idx + 1 >= self.trainer.num_training_batches
+        if self._logs_this_batch() or last_batch:
+            self._raise_if_diverged()
         for name, value in metrics.items():
             total = self._epoch_sums.get(name)
             self._epoch_sums[name] = value.float() if total is None else total + value
