@@ -1,6 +1,7 @@
 """Speed of the template against the tutorial loop and this CPU's arithmetic floor.
 
     python benchmarks/speed.py [--data-dir data] [--rounds 3] [--models ...] [--batches N]
+    python benchmarks/speed.py --speedrun [--data-dir data]
 
 In one process, for each variant at its configured batch size, the contenders run
 interleaved (tutorial, template, tutorial, template, …) and the median of the rounds is
@@ -16,7 +17,14 @@ reported:
   forward and backward pass) divided by the matmul rate measured in this run.
 
 ``--batches N`` times N batches per epoch and scales to a full epoch (a quick look);
-without it every epoch is complete. Measure on an idle machine.
+without it every epoch is complete. After the table: the cost of one evaluation (which
+training runs every ``eval.every_n_epochs``), the peak RSS of a real training run in its
+own process, and how long a mistyped ``model=nope`` takes to fail.
+
+``--speedrun`` trains the tutorial recipe (``model=batchnorm_mlp``, 30 epochs) and
+``experiment=speedrun`` on the template, one after the other, and prints each one's training
+wall time and the judge's metrics for its final generator (10,000 samples, same seeds).
+Measure on an idle machine.
 """
 
 from __future__ import annotations
@@ -24,6 +32,8 @@ from __future__ import annotations
 import argparse
 import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -33,12 +43,18 @@ from hydra.utils import instantiate
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from mnist_gan.checkpoint import load_gan
 from mnist_gan.compose import compose_config
+from mnist_gan.data import MNISTDataModule
+from mnist_gan.evaluate import make_evaluator, sample_images
+from mnist_gan.metrics.report import COLUMNS
 from mnist_gan.pipeline import train
 
 from timing import EpochTimer
 
 MNIST_TRAIN = 60000
+REPO = Path(__file__).resolve().parents[1]
+SPEEDRUN_REFERENCE = ["model=batchnorm_mlp", "trainer.max_epochs=30"]
 
 
 def matmul_rate(seconds: float = 2.0) -> float:
@@ -144,13 +160,105 @@ def template_epoch(model: str, data_dir: str, max_batches: int | None, out: Path
     return timer.times[-1], timer.batches
 
 
+def evaluation_cost(data_dir: str) -> tuple[float, float]:
+    """(seconds to score one generator's samples, seconds for the real features, once)."""
+    cfg = model_cfg("batchnorm_mlp", data_dir)
+    evaluator = make_evaluator(cfg.eval, torch.device("cpu"))
+    dm = MNISTDataModule(data_dir=data_dir)
+    start = time.perf_counter()
+    evaluator.set_real(dm.reference_images(cfg.eval.num_real))
+    setup = time.perf_counter() - start
+    gan = instantiate(cfg.model, _recursive_=False)
+    start = time.perf_counter()
+    images, _ = sample_images(gan, cfg.eval.num_samples, cfg.eval.seed, cfg.eval.batch_size)
+    evaluator.evaluate(images)
+    return time.perf_counter() - start, setup
+
+
+def run_entry_point(overrides: list[str], out: Path) -> tuple[float, int, str]:
+    """Run ``train.py`` in its own process: (seconds, return code, last stderr line)."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, str(REPO / "train.py"), *overrides, f"hydra.run.dir={out}"],
+        cwd=out.parent,
+        capture_output=True,
+        text=True,
+    )
+    lines = done.stderr.strip().splitlines() or [""]
+    return time.perf_counter() - start, done.returncode, lines[-1]
+
+
+def training_run_rss(data_dir: str, out: Path) -> float:
+    """Peak RSS (GB) of ``train.py model=batchnorm_mlp`` for one epoch and its evaluation."""
+    seconds, code, last = run_entry_point(
+        [
+            "model=batchnorm_mlp",
+            f"data.data_dir={Path(data_dir).resolve()}",
+            "trainer.max_epochs=1",
+            "callbacks.progress_bar=null",
+        ],
+        out,
+    )
+    if code != 0:
+        raise SystemExit(f"the training run failed: {last}")
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
+
+
+def speedrun(data_dir: str, out: Path) -> None:
+    """The tutorial recipe for 30 epochs against ``experiment=speedrun``: time and metrics."""
+    runs = {"tutorial recipe, 30 epochs": SPEEDRUN_REFERENCE, "speedrun": ["experiment=speedrun"]}
+    results = {}
+    for name, overrides in runs.items():
+        run_dir = out / name.split(",")[0].replace(" ", "_")
+        cfg = compose_config(
+            "train",
+            [*overrides, f"data.data_dir={data_dir}", "eval.every_n_epochs=0"],
+            run_dir,
+        )
+        timer = EpochTimer()
+        start = time.perf_counter()
+        train(cfg, extra_callbacks=[timer])
+        wall = time.perf_counter() - start
+        gan = load_gan(run_dir / "checkpoints" / "last.ckpt")
+        evaluator = make_evaluator(cfg.eval, torch.device("cpu"))
+        evaluator.set_real(MNISTDataModule(data_dir=data_dir).reference_images(cfg.eval.num_real))
+        images, _ = sample_images(gan, cfg.eval.num_samples, cfg.eval.seed, cfg.eval.batch_size)
+        recipe = (
+            f"batch {cfg.data.batch_size}, G {list(cfg.model.generator.hidden)}, "
+            f"D {list(cfg.model.discriminator.hidden)}, lr {cfg.model.lr_g:g}/{cfg.model.lr_d:g}, "
+            f"betas {list(cfg.model.betas)}, k {cfg.model.d_steps}, {len(timer.times)} epochs"
+        )
+        results[name] = (wall, sum(timer.times), recipe, evaluator.evaluate(images))
+        print(f"{name}: {wall:.0f} s", flush=True)
+
+    print(f"\ntorch {torch.__version__}; {torch.get_num_threads()} intra-op threads")
+    keys = [(key, title) for key, title, _ in COLUMNS]
+    print("| run | recipe | train wall s | epochs s | " + " | ".join(t for _, t in keys) + " |")
+    print("|---" * (len(keys) + 4) + "|")
+    fmts = {key: fmt for key, _, fmt in COLUMNS}
+    for name, (wall, epochs, recipe, metrics) in results.items():
+        cells = " | ".join(fmts[key].format(metrics[key]) for key, _ in keys)
+        print(f"| {name} | {recipe} | {wall:.0f} | {epochs:.0f} | {cells} |")
+    (ref_wall, *_, ref), (run_wall, *_, fast) = results.values()
+    print(
+        f"speedrun ÷ reference wall time: {run_wall / ref_wall:.3f} (target ≤ 0.2); "
+        f"FID {fast['fid']:.1f} vs {ref['fid']:.1f} (target ≤); "
+        f"classes {fast['classes_covered']:.0f} vs {ref['classes_covered']:.0f} (target ≥)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default="data")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--models", default="batchnorm_mlp,plain_mlp,minimal")
     parser.add_argument("--batches", type=int, default=None)
+    parser.add_argument("--speedrun", action="store_true")
     args = parser.parse_args()
+    if args.speedrun:
+        with tempfile.TemporaryDirectory() as tmp:
+            speedrun(args.data_dir, Path(tmp))
+        return
 
     rate = matmul_rate()
     rows = []
@@ -177,12 +285,13 @@ def main() -> None:
                     times,
                 )
             )
+        eval_seconds, reference_seconds = evaluation_cost(args.data_dir)
+        rss_gb = training_run_rss(args.data_dir, Path(tmp) / "rss")
+        nope_seconds, nope_code, nope_message = run_entry_point(["model=nope"], Path(tmp) / "nope")
 
-    rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     print(
         f"\ntorch {torch.__version__}; {torch.get_num_threads()} intra-op threads; "
-        f"matmul 64×1024·1024×784: {rate / 1e9:.1f} GFLOP/s; "
-        f"peak RSS of this process: {rss_gb:.2f} GB"
+        f"matmul 64×1024·1024×784: {rate / 1e9:.1f} GFLOP/s"
         + (f"; {args.batches} batches per epoch, scaled" if args.batches else "")
     )
     print(
@@ -201,6 +310,15 @@ def main() -> None:
             f"rounds {model}: "
             + "; ".join(f"{k} " + ", ".join(f"{t:.1f}" for t in v) for k, v in times.items())
         )
+    print(
+        f"evaluation (every eval.every_n_epochs epochs): {eval_seconds:.1f} s to sample and "
+        f"score 10,000 images; real reference features, once per run: {reference_seconds:.1f} s"
+    )
+    print(
+        f"peak RSS of a training run (train.py model=batchnorm_mlp, 1 epoch + its "
+        f"evaluation, own process): {rss_gb:.2f} GB"
+    )
+    print(f"train.py model=nope: exit {nope_code} after {nope_seconds:.1f} s: {nope_message[:120]}")
 
 
 if __name__ == "__main__":
