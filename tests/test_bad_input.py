@@ -65,8 +65,27 @@ def test_unwritable_data_dir_without_mnist(make_cfg, tmp_path):
 def test_a_foreign_checkpoint_is_refused_before_training(make_cfg, tmp_path):
     foreign = tmp_path / "foreign.ckpt"
     foreign.write_bytes(b"not a checkpoint")
-    with pytest.raises(CheckpointError, match="is not a loadable checkpoint"):
+    with pytest.raises(CheckpointError, match="is not a checkpoint file"):
         train(make_cfg(f"ckpt_path={foreign}"))
+
+
+class _Payload:
+    """Stands for any pickled object a checkpoint could smuggle in (it could run code)."""
+
+
+def test_checkpoints_with_code_or_without_gan_hyperparameters_are_refused(tmp_path):
+    import torch
+
+    from mnist_gan.checkpoint import read_checkpoint
+
+    smuggler = tmp_path / "smuggler.ckpt"
+    torch.save({"state_dict": {}, "hyper_parameters": {"x": _Payload()}}, smuggler)
+    with pytest.raises(CheckpointError, match="refused \\(loading it could run code\\)"):
+        read_checkpoint(smuggler)
+    foreign = tmp_path / "foreign.ckpt"
+    torch.save({"state_dict": {"w": torch.ones(2)}}, foreign)
+    with pytest.raises(CheckpointError, match="is not an mnist-gan checkpoint"):
+        read_checkpoint(foreign)
 
 
 def test_non_positive_sample_counts(make_cfg):

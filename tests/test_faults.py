@@ -176,6 +176,9 @@ def test_ctrl_c_ends_cleanly_with_a_checkpoint_and_flushed_logs(mnist_dir, tmp_p
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        # A shell without job control starts background jobs with SIGINT ignored, and
+        # Python keeps an ignored SIGINT: give the child the default, as a terminal would.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     last = run / "checkpoints" / "last.ckpt"
     deadline = time.monotonic() + 240
@@ -185,6 +188,7 @@ def test_ctrl_c_ends_cleanly_with_a_checkpoint_and_flushed_logs(mnist_dir, tmp_p
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=120)
     assert "Traceback" not in stderr
+    assert proc.returncode != 0  # stopped early, not finished
     interrupted = torch.load(run / "checkpoints" / "interrupted.ckpt", weights_only=True)
     completed = torch.load(last, weights_only=True)
     assert interrupted["global_step"] > completed["global_step"]  # mid-epoch, after last.ckpt

@@ -24,12 +24,22 @@ def read_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[
         raise CheckpointError(
             f"checkpoint {path} does not exist; pass ckpt_path=<run dir>/checkpoints/last.ckpt"
         )
+    if not zipfile.is_zipfile(path):
+        raise CheckpointError(
+            f"{path} is not a checkpoint file (not torch's zip format, perhaps truncated); "
+            "pass a .ckpt written by mnist-gan's training"
+        )
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile) as exc:
+    except pickle.UnpicklingError as exc:
+        raise CheckpointError(
+            f"{path} holds objects other than tensors and plain data, so it is refused "
+            "(loading it could run code); pass a .ckpt written by mnist-gan's training"
+        ) from exc
+    except (RuntimeError, EOFError, zipfile.BadZipFile) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(
-            f"{path} is not a loadable checkpoint ({first}); pass a .ckpt written by "
+            f"{path} is not a loadable checkpoint ({first[:200]}); pass a .ckpt written by "
             "mnist-gan's training"
         ) from exc
     hparams = ckpt.get("hyper_parameters") if isinstance(ckpt, dict) else None
