@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -53,13 +52,21 @@ def test_data_dir_that_is_a_file(make_cfg, tmp_path):
         validate_train(make_cfg(f"data.data_dir={a_file}/mnist"))
 
 
-def test_unwritable_data_dir_without_mnist(make_cfg, tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip("root can write anywhere: the unwritable case cannot be made here")
-    locked = tmp_path / "locked"
-    locked.mkdir(mode=0o500)
-    with pytest.raises(ConfigError, match="is not writable and holds no MNIST"):
-        validate_train(make_cfg(f"data.data_dir={locked}"))
+def test_unwritable_data_dir_is_refused_unless_it_holds_mnist(make_cfg, tmp_path, mnist_dir):
+    """Root can write anywhere, so the permission check is simulated through ``os.access``."""
+    from unittest import mock
+
+    from mnist_gan import validate
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with mock.patch.object(validate.os, "access", return_value=False):
+        with pytest.raises(ConfigError, match="is not writable and holds no MNIST"):
+            validate_train(make_cfg(f"data.data_dir={empty}"))
+        with pytest.raises(ConfigError, match="is not writable and holds no MNIST"):
+            validate_train(make_cfg(f"data.data_dir={empty}/not/yet/made"))
+        validate_train(make_cfg(f"data.data_dir={mnist_dir}"))  # read-only MNIST is fine
+    validate_train(make_cfg(f"data.data_dir={empty}"))  # writable: fine
 
 
 def test_a_foreign_checkpoint_is_refused_before_training(make_cfg, tmp_path):
