@@ -317,14 +317,14 @@ class GAN(L.LightningModule):
 
     def _record(self, metrics: dict[str, torch.Tensor], batch_idx: int) -> None:
         self._watch_finite(metrics, batch_idx)
-        last_batch = batch_idx + 1 >= self.trainer.num_training_batches
-        if self._logs_this_batch() or last_batch:
+        logs = self._logs_this_batch()
+        if logs or batch_idx + 1 >= self.trainer.num_training_batches:
             self._raise_if_diverged()
         for name, value in metrics.items():
             total = self._epoch_sums.get(name)
             self._epoch_sums[name] = value.float() if total is None else total + value
             self._epoch_counts[name] = self._epoch_counts.get(name, 0) + 1
-        if self._logs_this_batch():
+        if logs:
             self.log_dict(
                 {f"{k}_step": v for k, v in metrics.items()},
                 on_step=True,
