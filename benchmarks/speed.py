@@ -183,19 +183,6 @@ def evaluation_cost(data_dir: str) -> tuple[float, float]:
     return time.perf_counter() - start, setup
 
 
-def run_entry_point(overrides: list[str], out: Path) -> tuple[float, int, str]:
-    """Run ``train.py`` in its own process: (seconds, return code, last stderr line)."""
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, str(REPO / "train.py"), *overrides, f"hydra.run.dir={out}"],
-        cwd=out.parent,
-        capture_output=True,
-        text=True,
-    )
-    lines = done.stderr.strip().splitlines() or [""]
-    return time.perf_counter() - start, done.returncode, lines[-1]
-
-
 # Runs train.py in this interpreter and reports the process's peak RSS from VmHWM (per
 # address space: getrusage's ru_maxrss would also count the forking parent's pages).
 _PEAK_RSS_WRAPPER = """
@@ -210,27 +197,40 @@ finally:
 """
 
 
-def training_run_rss(data_dir: str, out: Path) -> float:
-    """Peak RSS (GB) of ``train.py model=batchnorm_mlp`` for one epoch and its evaluation."""
+def run_entry_point(
+    overrides: list[str], out: Path, report_peak_rss: bool = False
+) -> tuple[float, int, str]:
+    """Run ``train.py`` in its own process: (seconds, return code, stderr)."""
+    wrapper = ["-c", _PEAK_RSS_WRAPPER] if report_peak_rss else []
+    start = time.perf_counter()
     done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            _PEAK_RSS_WRAPPER,
-            str(REPO / "train.py"),
-            "model=batchnorm_mlp",
-            f"data.data_dir={Path(data_dir).resolve()}",
-            "trainer.max_epochs=1",
-            "callbacks.progress_bar=null",
-            f"hydra.run.dir={out}",
-        ],
+        [sys.executable, *wrapper, str(REPO / "train.py"), *overrides, f"hydra.run.dir={out}"],
         cwd=out.parent,
         capture_output=True,
         text=True,
     )
-    peaks = [line for line in done.stderr.splitlines() if line.startswith("PEAK ")]
-    if done.returncode != 0 or not peaks:
-        raise SystemExit(f"the training run failed: {done.stderr.strip()[-500:]}")
+    return time.perf_counter() - start, done.returncode, done.stderr
+
+
+def last_line(text: str) -> str:
+    return (text.strip().splitlines() or [""])[-1]
+
+
+def training_run_rss(data_dir: str, out: Path) -> float:
+    """Peak RSS (GB) of ``train.py model=batchnorm_mlp`` for one epoch and its evaluation."""
+    _, code, stderr = run_entry_point(
+        [
+            "model=batchnorm_mlp",
+            f"data.data_dir={Path(data_dir).resolve()}",
+            "trainer.max_epochs=1",
+            "callbacks.progress_bar=null",
+        ],
+        out,
+        report_peak_rss=True,
+    )
+    peaks = [line for line in stderr.splitlines() if line.startswith("PEAK ")]
+    if code != 0 or not peaks:
+        raise SystemExit(f"the training run failed: {stderr.strip()[-500:]}")
     return int(peaks[-1].split()[1]) / 1024**2
 
 
@@ -317,7 +317,8 @@ def main() -> None:
             )
         eval_seconds, reference_seconds = evaluation_cost(args.data_dir)
         rss_gb = training_run_rss(args.data_dir, Path(tmp) / "rss")
-        nope_seconds, nope_code, nope_message = run_entry_point(["model=nope"], Path(tmp) / "nope")
+        nope_seconds, nope_code, nope_stderr = run_entry_point(["model=nope"], Path(tmp) / "nope")
+        nope_message = last_line(nope_stderr)
 
     print(
         f"\ntorch {torch.__version__}; {torch.get_num_threads()} intra-op threads; "

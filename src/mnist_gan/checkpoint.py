@@ -12,6 +12,7 @@ import torch
 
 from mnist_gan.errors import CheckpointError
 from mnist_gan.gan import GAN
+from mnist_gan.validate import check_checkpoint_path
 
 # Keys every checkpoint of this project holds.
 _REQUIRED_HPARAMS = ("generator", "discriminator", "latent_dim")
@@ -19,11 +20,8 @@ _REQUIRED_HPARAMS = ("generator", "discriminator", "latent_dim")
 
 def read_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[str, Any]:
     """Read a checkpoint with ``weights_only=True`` and check that it is one of ours."""
+    check_checkpoint_path("ckpt_path", path)
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(
-            f"checkpoint {path} does not exist; pass ckpt_path=<run dir>/checkpoints/last.ckpt"
-        )
     if not zipfile.is_zipfile(path):
         raise CheckpointError(
             f"{path} is not a checkpoint file (not torch's zip format, perhaps truncated); "

@@ -12,8 +12,8 @@ class ConfigError(ValueError):
     """A config value that cannot work. The message names the key and the fix."""
 
 
-class CheckpointError(ValueError):
-    """The path is missing or is not a checkpoint of this project."""
+class CheckpointError(ConfigError):
+    """The checkpoint a config names is missing or is not a checkpoint of this project."""
 
 
 class NonFiniteLossError(FloatingPointError):

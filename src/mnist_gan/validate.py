@@ -17,9 +17,9 @@ from omegaconf import DictConfig, OmegaConf
 from mnist_gan import choices
 from mnist_gan.config_resolvers import ACTIVATION_RANGES
 from mnist_gan.data.idx import MNIST_FILES, present_files
-from mnist_gan.errors import ConfigError
+from mnist_gan.errors import CheckpointError, ConfigError
 
-MNIST_TRAIN_IMAGES = 60000
+MNIST_TRAIN_IMAGES = MNIST_FILES[0].count
 CHOICES = {
     "model.latent_distribution": choices.LATENT_DISTRIBUTIONS,
     "model.step_order": choices.STEP_ORDERS,
@@ -127,11 +127,12 @@ def check_data_dir(value: Any) -> None:
 
 
 def check_checkpoint_path(key: str, value: Any) -> None:
+    """The checkpoint named by ``key`` must exist (its content is checked on loading)."""
     if value is None:
         return
     path = Path(str(value)).expanduser()
     if not path.is_file():
-        raise ConfigError(
+        raise CheckpointError(
             f"{key}={value} does not exist; pass {key}=<run dir>/checkpoints/last.ckpt"
         )
 
