@@ -11,3 +11,5 @@ GENERATOR_LOSSES = ("non_saturating", "minimax")
 REDUCTIONS = ("mean", "sum")
 ACTIVATIONS = ("relu", "leaky_relu")
 OUTPUT_ACTIVATIONS = ("tanh", "sigmoid")
+LOSSES = ("bce", "hinge", "least_squares", "wasserstein")
+NUM_CLASSES = 10

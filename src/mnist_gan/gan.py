@@ -16,13 +16,22 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
-from mnist_gan.choices import ADAM_IMPLS, COMPILE_MODES, LATENT_DISTRIBUTIONS, STEP_ORDERS
+from mnist_gan.choices import (
+    ADAM_IMPLS,
+    COMPILE_MODES,
+    LATENT_DISTRIBUTIONS,
+    LOSSES,
+    NUM_CLASSES,
+    STEP_ORDERS,
+)
 from mnist_gan.config_resolvers import range_for_activation
+from mnist_gan.ema import copy_for_ema, update_ema
 from mnist_gan.errors import NonFiniteLossError
 from mnist_gan.losses import discriminator_loss, generator_loss
+from mnist_gan.penalties import gradient_penalty, r1_penalty
 
 PROGRESS_BAR = ("train/d_loss", "train/g_loss")
-LOSSES = ("train/d_loss", "train/g_loss")
+WATCHED_LOSSES = ("train/d_loss", "train/g_loss")
 
 
 def _plain(value: Any) -> Any:
@@ -49,9 +58,19 @@ class GAN(L.LightningModule):
         d_steps: D steps per G step (Goodfellow's k): G steps on every k-th batch.
         step_order: ``d_first`` (D on fresh fakes, then G on fresh noise) or ``g_first``
             (G, then D on the same fakes, detached).
-        g_loss: ``non_saturating`` or ``minimax``.
-        d_loss_reduction: combine D's real and fake terms by ``mean`` or ``sum``.
-        real_label: D's target for real images (< 1 = one-sided label smoothing).
+        loss: ``bce`` (the original GAN), ``hinge``, ``least_squares`` (LSGAN) or
+            ``wasserstein`` (pair it with ``gp_weight`` or a spectral-norm D).
+        g_loss: for ``bce``: ``non_saturating`` or ``minimax``.
+        d_loss_reduction: for ``bce``: combine D's real and fake terms by ``mean`` or ``sum``.
+        real_label: for ``bce``: D's target for real images (< 1 = one-sided label smoothing).
+        gp_weight: WGAN-GP's λ on E[(‖∇D(x̂)‖ - 1)²] at real/fake interpolates (0 = off).
+        r1_weight: R1's γ on ½E[‖∇D(x)‖²] at real images (0 = off).
+        instance_noise: std of Gaussian noise added to every image D sees (0 = off)...
+        instance_noise_epochs: ...annealed linearly to 0 over this many epochs (None = constant).
+        ema_decay: keep an exponential moving average of G's weights with this decay
+            (None = off). When on, samples, sample grids and evaluation use the average.
+        conditional: feed the digit label to G (one-hot beside z) and D (projection); G's
+            step and D's fakes use the real batch's labels.
         gradient_clip_val: clip each network's gradient norm (None = off).
         d_joint_batch: D's step runs one forward over ``cat([real, fake])`` instead of two:
             the same arithmetic for a D without batch-norm (the configured ones), with D's
@@ -77,9 +96,16 @@ class GAN(L.LightningModule):
         betas: Sequence[float] = (0.5, 0.999),
         d_steps: int = 1,
         step_order: str = "g_first",
+        loss: str = "bce",
         g_loss: str = "non_saturating",
         d_loss_reduction: str = "mean",
         real_label: float = 1.0,
+        gp_weight: float = 0.0,
+        r1_weight: float = 0.0,
+        instance_noise: float = 0.0,
+        instance_noise_epochs: float | None = None,
+        ema_decay: float | None = None,
+        conditional: bool = False,
         gradient_clip_val: float | None = None,
         d_joint_batch: bool = True,
         adam_impl: str = "fused",
@@ -99,6 +125,10 @@ class GAN(L.LightningModule):
             raise ValueError(
                 f"model.compile={compile!r}; use null (eager) or one of {COMPILE_MODES}"
             )
+        if loss not in LOSSES:
+            raise ValueError(f"model.loss={loss!r}; use one of {LOSSES}")
+        if ema_decay is not None and not 0 <= ema_decay < 1:
+            raise ValueError(f"model.ema_decay={ema_decay}; use a number in [0, 1) or null")
         if step_order not in STEP_ORDERS:
             raise ValueError(f"model.step_order={step_order!r}; use one of {STEP_ORDERS}")
         self.automatic_optimization = False
@@ -113,9 +143,16 @@ class GAN(L.LightningModule):
                 "betas": [float(b) for b in betas],
                 "d_steps": int(d_steps),
                 "step_order": step_order,
+                "loss": loss,
                 "g_loss": g_loss,
                 "d_loss_reduction": d_loss_reduction,
                 "real_label": float(real_label),
+                "gp_weight": float(gp_weight),
+                "r1_weight": float(r1_weight),
+                "instance_noise": float(instance_noise),
+                "instance_noise_epochs": instance_noise_epochs,
+                "ema_decay": ema_decay,
+                "conditional": bool(conditional),
                 "gradient_clip_val": gradient_clip_val,
                 "d_joint_batch": bool(d_joint_batch),
                 "adam_impl": adam_impl,
@@ -125,8 +162,14 @@ class GAN(L.LightningModule):
             },
             logger=False,
         )
-        self.generator: nn.Module = instantiate(self.hparams.generator)
-        self.discriminator: nn.Module = instantiate(self.hparams.discriminator)
+        classes = {"num_classes": NUM_CLASSES} if conditional else {}
+        self.generator: nn.Module = instantiate(self.hparams.generator, **classes)
+        self.discriminator: nn.Module = instantiate(self.hparams.discriminator, **classes)
+        # The averaged G is a frozen copy: no optimiser sees it, DDP ignores it, checkpoints
+        # keep it (it is what samples and evaluation use).
+        self.generator_ema: nn.Module | None = (
+            copy_for_ema(self.generator) if ema_decay is not None else None
+        )
         self.value_range = tuple(
             range_for_activation(self.hparams.generator.get("output_activation", "tanh"))
         )
@@ -148,20 +191,57 @@ class GAN(L.LightningModule):
         """Fresh latent vectors on the module's device."""
         return self.draw_latent(n, device=self.device)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.generator(z)
+    def sample_labels(self, n: int, device: torch.device | None = None) -> torch.Tensor | None:
+        """Labels for ``n`` samples of a conditional G: 0, 1, …, 9, 0, 1, … (None otherwise)."""
+        if not self.hparams.conditional:
+            return None
+        return torch.arange(n, device=device) % NUM_CLASSES
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self._g(self.generator, z, labels)
+
+    def _g(self, network: nn.Module, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        if self.hparams.conditional:
+            return network(z, labels)
+        return network(z)
+
+    def _d(self, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        if self.hparams.conditional:
+            return self.discriminator(x, labels)
+        return self.discriminator(x)
+
+    @property
+    def sampling_generator(self) -> nn.Module:
+        """The G that makes samples: the moving average when ``ema_decay`` is set."""
+        return self.generator_ema if self.generator_ema is not None else self.generator
 
     @torch.no_grad()
-    def generate(self, z: torch.Tensor | None = None, n: int | None = None) -> torch.Tensor:
-        """Images in [0, 1] (N×1×28×28) from G in eval mode; G's mode is restored after."""
+    def generate(
+        self,
+        z: torch.Tensor | None = None,
+        n: int | None = None,
+        labels: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Images in [0, 1] (N×1×28×28) from the sampling G in eval mode (its mode is
+        restored after). A conditional G makes ``labels`` (default 0, 1, …, 9, 0, …)."""
         if z is None:
             z = self.sample_latent(n if n is not None else self.hparams.num_sample_images)
-        was_training = self.generator.training
-        self.generator.eval()
+        z = z.to(self.device)
+        if self.hparams.conditional:
+            labels = self.sample_labels(len(z), self.device) if labels is None else labels
+            labels = labels.to(self.device)
+        elif labels is not None:
+            raise ValueError(
+                "this generator is unconditional: it cannot make chosen digits "
+                "(train with model.conditional=true)"
+            )
+        network = self.sampling_generator
+        was_training = network.training
+        network.eval()
         try:
-            images = self.generator(z.to(self.device))
+            images = self._g(network, z, labels)
         finally:
-            self.generator.train(was_training)
+            network.train(was_training)
         low, high = self.value_range
         return ((images.float() - low) / (high - low)).clamp_(0, 1)
 
@@ -198,53 +278,107 @@ class GAN(L.LightningModule):
             )
         optimizer.step()
 
-    def _generator_step(self, opt_g, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def _noise_std(self, batch_idx: int) -> float:
+        """Instance noise now: constant, or annealed linearly to 0 over the set epochs."""
+        std, epochs = self.hparams.instance_noise, self.hparams.instance_noise_epochs
+        if not std or not epochs:
+            return std
+        batches = max(1, self.trainer.num_training_batches) if self._trainer else 1
+        progress = (self.current_epoch + batch_idx / batches) / epochs
+        return std * max(0.0, 1.0 - progress)
+
+    def _seen_by_d(self, images: torch.Tensor, noise_std: float) -> torch.Tensor:
+        if not noise_std:
+            return images
+        return images + noise_std * torch.randn_like(images)
+
+    def _generator_step(
+        self, opt_g, n: int, labels: torch.Tensor | None, noise_std: float
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        hp = self.hparams
         with self.toggled_optimizer(opt_g):
-            fake = self.generator(self.sample_latent(n))
-            loss = generator_loss(self.discriminator(fake), self.hparams.g_loss)
+            fake = self._g(self.generator, self.sample_latent(n), labels)
+            logits = self._d(self._seen_by_d(fake, noise_std), labels)
+            loss = generator_loss(logits, hp.g_loss, hp.loss)
             self._step(opt_g, loss)
+        if self.generator_ema is not None:
+            update_ema(self.generator_ema, self.generator, hp.ema_decay)
         return fake.detach(), loss.detach()
 
+    def _joint_d(self) -> bool:
+        return self.hparams.d_joint_batch and not getattr(
+            self.discriminator, "mixes_samples", False
+        )
+
     def _discriminator_step(
-        self, opt_d, real: torch.Tensor, fake: torch.Tensor | None
+        self,
+        opt_d,
+        real: torch.Tensor,
+        fake: torch.Tensor | None,
+        labels: torch.Tensor | None,
+        noise_std: float,
     ) -> dict[str, torch.Tensor]:
+        hp = self.hparams
         if fake is None:
             with torch.no_grad():
-                fake = self.generator(self.sample_latent(real.shape[0]))
+                fake = self._g(self.generator, self.sample_latent(real.shape[0]), labels)
+        real = self._seen_by_d(real, noise_std)
+        fake = self._seen_by_d(fake, noise_std)
+        metrics: dict[str, torch.Tensor] = {}
         with self.toggled_optimizer(opt_d):
-            if self.hparams.d_joint_batch:
-                logits = self.discriminator(torch.cat([real, fake]))
-                real_logits, fake_logits = logits.split(real.shape[0])
+            if hp.r1_weight:
+                real = real.detach().requires_grad_(True)
+            if self._joint_d():
+                both = None if labels is None else torch.cat([labels, labels])
+                real_logits, fake_logits = self._d(torch.cat([real, fake]), both).chunk(2)
             else:
-                real_logits = self.discriminator(real)
-                fake_logits = self.discriminator(fake)
+                real_logits = self._d(real, labels)
+                fake_logits = self._d(fake, labels)
             loss = discriminator_loss(
                 real_logits,
                 fake_logits,
-                real_label=self.hparams.real_label,
-                reduction=self.hparams.d_loss_reduction,
+                real_label=hp.real_label,
+                reduction=hp.d_loss_reduction,
+                kind=hp.loss,
             )
+            metrics["train/d_loss"] = loss.detach()
+            if hp.gp_weight:
+                penalty = gradient_penalty(lambda x: self._d(x, labels), real, fake)
+                metrics["train/gradient_penalty"] = penalty.detach()
+                loss = loss + hp.gp_weight * penalty
+            if hp.r1_weight:
+                penalty = r1_penalty(real_logits, real)
+                metrics["train/r1_penalty"] = penalty.detach()
+                loss = loss + hp.r1_weight * penalty
             self._step(opt_d, loss)
-        return {
-            "train/d_loss": loss.detach(),
-            "train/d_real": torch.sigmoid(real_logits.detach()).mean(),
-            "train/d_fake": torch.sigmoid(fake_logits.detach()).mean(),
-        }
+        if hp.loss == "bce":
+            metrics["train/d_real"] = torch.sigmoid(real_logits.detach()).mean()
+            metrics["train/d_fake"] = torch.sigmoid(fake_logits.detach()).mean()
+        else:
+            metrics["train/d_real"] = real_logits.detach().mean()
+            metrics["train/d_fake"] = fake_logits.detach().mean()
+        return metrics
 
     def training_step(self, batch, batch_idx: int) -> None:
         real = batch[0]
+        labels = batch[1] if self.hparams.conditional else None
         opt_g, opt_d = self.optimizers()
         g_turn = (batch_idx + 1) % self.hparams.d_steps == 0
+        noise_std = self._noise_std(batch_idx)
         metrics: dict[str, torch.Tensor] = {}
         if self.hparams.step_order == "g_first":
             fake = None
             if g_turn:
-                fake, metrics["train/g_loss"] = self._generator_step(opt_g, real.shape[0])
-            metrics.update(self._discriminator_step(opt_d, real, fake))
+                fake, metrics["train/g_loss"] = self._generator_step(
+                    opt_g, real.shape[0], labels, noise_std
+                )
+            metrics.update(self._discriminator_step(opt_d, real, fake, labels, noise_std))
         else:
-            metrics.update(self._discriminator_step(opt_d, real, None))
+            metrics.update(self._discriminator_step(opt_d, real, None, labels, noise_std))
             if g_turn:
-                _, metrics["train/g_loss"] = self._generator_step(opt_g, real.shape[0])
+                _, metrics["train/g_loss"] = self._generator_step(
+                    opt_g, real.shape[0], labels, noise_std
+                )
         self._record(metrics, batch_idx)
 
     # ----------------------------------------------------------------- RNG across resumes
@@ -285,7 +419,7 @@ class GAN(L.LightningModule):
         self._first_bad: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
 
     def _watch_finite(self, metrics: dict[str, torch.Tensor], batch_idx: int) -> None:
-        for name in LOSSES:
+        for name in WATCHED_LOSSES:
             if name not in metrics:
                 continue
             value = metrics[name]

@@ -1,3 +1,4 @@
+from mnist_gan.models.dcgan import ConvDiscriminator, ConvGenerator
 from mnist_gan.models.mlp import MLPDiscriminator, MLPGenerator
 
-__all__ = ["MLPDiscriminator", "MLPGenerator"]
+__all__ = ["ConvDiscriminator", "ConvGenerator", "MLPDiscriminator", "MLPGenerator"]

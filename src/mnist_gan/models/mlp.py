@@ -1,4 +1,5 @@
-"""Fully connected generators and discriminators, configurable enough for all three tutorials.
+"""Fully connected generators and discriminators, configurable enough for all three tutorials
+and the anti-collapse remedies (packing, minibatch stddev, spectral norm, conditioning).
 
 Plain ``nn.Module``s: nothing here knows about Lightning, files or devices.
 """
@@ -11,6 +12,13 @@ import torch
 from torch import nn
 
 from mnist_gan.choices import ACTIVATIONS, OUTPUT_ACTIVATIONS
+from mnist_gan.models.blocks import (
+    MinibatchStd,
+    one_hot,
+    pack,
+    require_labels,
+    with_spectral_norm,
+)
 
 IMAGE_SHAPE = (1, 28, 28)
 IMAGE_PIXELS = 28 * 28
@@ -46,6 +54,7 @@ class MLPGenerator(nn.Module):
             whose second positional argument is ``eps`` (not momentum); 0.8 reproduces it.
         batch_norm_momentum: BatchNorm's running-stat momentum.
         output_activation: ``tanh`` (data in [-1, 1]) or ``sigmoid`` (data in [0, 1]).
+        num_classes: conditional G: the one-hot label is concatenated to z (None = off).
     """
 
     def __init__(
@@ -58,11 +67,13 @@ class MLPGenerator(nn.Module):
         batch_norm_eps: float = 1e-5,
         batch_norm_momentum: float = 0.1,
         output_activation: str = "tanh",
+        num_classes: int | None = None,
     ) -> None:
         super().__init__()
         self.latent_dim = latent_dim
+        self.num_classes = num_classes
         layers: list[nn.Module] = []
-        width = latent_dim
+        width = latent_dim + (num_classes or 0)
         for i, out in enumerate(hidden):
             layers.append(nn.Linear(width, out))
             if batch_norm and i > 0:
@@ -73,14 +84,28 @@ class MLPGenerator(nn.Module):
         layers.append(make_output_activation(output_activation))
         self.net = nn.Sequential(*layers)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        if self.num_classes:
+            require_labels(labels, self.num_classes)
+            z = torch.cat([z, one_hot(labels, self.num_classes, z.dtype)], dim=1)
         return self.net(z).view(z.shape[0], *IMAGE_SHAPE)
 
 
 class MLPDiscriminator(nn.Module):
-    """``784 → hidden[0] → … → hidden[-1] → 1``, ending in a logit (no sigmoid).
+    """``784·pack → hidden[0] → … → hidden[-1] → 1``, ending in a logit (no sigmoid).
 
-    Returns a vector of N logits; losses apply the sigmoid inside ``*_with_logits``.
+    Args:
+        hidden: widths of the hidden layers.
+        activation: ``relu`` or ``leaky_relu``.
+        negative_slope: LeakyReLU slope.
+        pack: PacGAN's m: D judges m samples at once (input width 784·m, N/m outputs).
+        minibatch_std: append the minibatch-stddev feature before the output layer.
+        minibatch_std_group: group size of that feature.
+        spectral_norm: spectral normalisation on every Linear.
+        num_classes: conditional D, by projection (Miyato & Koyama 2018): the output gains
+            ⟨embed(y), h⟩ for the last hidden features h (None = off).
+
+    Returns one output per sample (per pack); losses apply the sigmoid where they need it.
     """
 
     def __init__(
@@ -88,15 +113,47 @@ class MLPDiscriminator(nn.Module):
         hidden: Sequence[int],
         activation: str = "relu",
         negative_slope: float = 0.2,
+        pack: int = 1,
+        minibatch_std: bool = False,
+        minibatch_std_group: int = 4,
+        spectral_norm: bool = False,
+        num_classes: int | None = None,
     ) -> None:
         super().__init__()
+        if pack < 1:
+            raise ValueError(f"pack={pack} must be >= 1")
+        if pack > 1 and num_classes:
+            raise ValueError("packing and a conditional D do not combine; set pack=1")
+        self.pack = pack
+        self.num_classes = num_classes
         layers: list[nn.Module] = [nn.Flatten()]
-        width = IMAGE_PIXELS
+        width = IMAGE_PIXELS * pack
         for out in hidden:
             layers += [nn.Linear(width, out), hidden_activation(activation, negative_slope)]
             width = out
+        self.minibatch_std = MinibatchStd(minibatch_std_group) if minibatch_std else None
+        width += 1 if minibatch_std else 0
         layers.append(nn.Linear(width, 1))
+        # One Sequential, so an unconditional D without extras keeps the tutorial's keys.
         self.net = nn.Sequential(*layers)
+        self.embed = nn.Embedding(num_classes, width) if num_classes else None
+        if spectral_norm:
+            with_spectral_norm(self.net)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x).squeeze(1)
+    @property
+    def mixes_samples(self) -> bool:
+        """True when one sample's output depends on others in the batch (packing, stddev)."""
+        return self.pack > 1 or self.minibatch_std is not None
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        x = pack(x, self.pack)
+        if self.minibatch_std is None and self.embed is None:
+            return self.net(x).squeeze(1)
+        h = self.net[:-1](x)
+        if self.minibatch_std is not None:
+            h = self.minibatch_std(h)
+        out = self.net[-1](h).squeeze(1)
+        if self.embed is not None:
+            require_labels(labels, self.num_classes)
+            out = out + (self.embed(labels.long()) * h).sum(dim=1)
+        return out

@@ -1,0 +1,68 @@
+"""Pieces the discriminators and generators share: packing, minibatch standard deviation,
+spectral normalisation, label conditioning."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def pack(x: torch.Tensor, m: int) -> torch.Tensor:
+    """PacGAN (Lin et al. 2018): N images → N/m packs of m images stacked as channels.
+
+    A trailing N mod m images are dropped (both the real and the fake batch lose the same
+    count). ``m == 1`` returns ``x`` unchanged.
+    """
+    if m == 1:
+        return x
+    n = x.shape[0] - x.shape[0] % m
+    if n == 0:
+        raise ValueError(f"a batch of {x.shape[0]} images cannot fill one pack of {m}")
+    return x[:n].reshape(n // m, m * x.shape[1], *x.shape[2:])
+
+
+class MinibatchStd(nn.Module):
+    """Appends one feature: the standard deviation of each feature across a group of
+    samples, averaged (ProGAN/StyleGAN, Karras et al. 2018). A collapsed generator makes
+    near-identical samples, so the feature is near 0 for its batches and D can tell.
+
+    Works on N×C and N×C×H×W. A group is ``g`` samples N/g apart, g the largest divisor of
+    N not above ``group_size`` (so any batch size works).
+    """
+
+    def __init__(self, group_size: int = 4) -> None:
+        super().__init__()
+        if group_size < 1:
+            raise ValueError(f"minibatch_std group size {group_size} must be >= 1")
+        self.group_size = group_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n = x.shape[0]
+        g = min(self.group_size, n)
+        while n % g:
+            g -= 1
+        grouped = x.reshape(g, n // g, *x.shape[1:])
+        std = grouped.var(dim=0, unbiased=False).add(1e-8).sqrt()
+        stat = std.flatten(1).mean(dim=1)  # one value per group position
+        stat = stat.repeat(g).reshape(n, 1, *([1] * (x.ndim - 2)))
+        return torch.cat([x, stat.expand(n, 1, *x.shape[2:])], dim=1)
+
+
+def with_spectral_norm(module: nn.Module) -> nn.Module:
+    """Spectral normalisation (Miyato et al. 2018) on every Linear and Conv layer inside."""
+    for name, child in module.named_children():
+        if isinstance(child, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+            setattr(module, name, nn.utils.parametrizations.spectral_norm(child))
+        else:
+            with_spectral_norm(child)
+    return module
+
+
+def one_hot(labels: torch.Tensor, num_classes: int, dtype: torch.dtype) -> torch.Tensor:
+    return F.one_hot(labels.long(), num_classes).to(dtype)
+
+
+def require_labels(labels: torch.Tensor | None, num_classes: int | None) -> None:
+    if num_classes and labels is None:
+        raise ValueError("this network is conditional: pass the digit labels")
