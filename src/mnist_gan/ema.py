@@ -16,6 +16,16 @@ def copy_for_ema(network: nn.Module) -> nn.Module:
     return average
 
 
+def warmed_up_decay(decay: float, updates: int) -> float:
+    """The decay for update number ``updates`` (from 0): ``min(decay, (1 + n) / (10 + n))``.
+
+    Without the warm-up a 0.999 average still holds a third of the random initial weights
+    after 1,000 steps; with it the average tracks G closely early on and settles to
+    ``decay`` after about 10/(1 - decay) updates.
+    """
+    return min(decay, (1 + updates) / (10 + updates))
+
+
 @torch.no_grad()
 def update_ema(average: nn.Module, network: nn.Module, decay: float) -> None:
     """average ← decay·average + (1 - decay)·network for every parameter; buffers (batch-norm

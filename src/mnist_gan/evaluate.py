@@ -12,6 +12,7 @@ from omegaconf import DictConfig
 from mnist_gan.checkpoint import load_gan
 from mnist_gan.data.datamodule import MNISTDataModule
 from mnist_gan.devices import pick_device
+from mnist_gan.errors import ConfigError
 from mnist_gan.gan import GAN
 from mnist_gan.metrics.evaluator import GanEvaluator
 from mnist_gan.metrics.report import markdown_table, write_json
@@ -20,15 +21,43 @@ from mnist_gan.validate import validate_sampling
 log = logging.getLogger(__name__)
 
 
+def requested_labels(model: GAN, num_samples: int, digit: int | None = None) -> torch.Tensor | None:
+    """The digits a conditional G is asked for: all ``digit``, or 0..9 in turn (None for an
+    unconditional G, which cannot be asked; ``digit`` then raises)."""
+    if not model.hparams.get("conditional", False):
+        if digit is not None:
+            raise ConfigError(
+                f"digit={digit} needs a conditional generator; this checkpoint is "
+                "unconditional (train one with model.conditional=true)"
+            )
+        return None
+    if digit is not None:
+        return torch.full((num_samples,), int(digit), dtype=torch.long)
+    return model.sample_labels(num_samples)
+
+
 def sample_images(
-    model: GAN, num_samples: int, seed: int, batch_size: int = 2000
+    model: GAN,
+    num_samples: int,
+    seed: int,
+    batch_size: int = 2000,
+    labels: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(images in [0, 1] N×1×28×28, latents)`` from a seeded latent bank."""
+    """``(images in [0, 1] N×1×28×28, latents)`` from a seeded latent bank; a conditional
+    G makes ``labels`` (default: ``requested_labels``)."""
     if num_samples <= 0:
         raise ValueError(f"num_samples={num_samples}; ask for at least one sample")
     latents = model.draw_latent(num_samples, torch.Generator().manual_seed(seed))
-    images = torch.cat([model.generate(z) for z in latents.split(batch_size)])
-    return images.cpu(), latents
+    if labels is None:
+        labels = requested_labels(model, num_samples)
+    if labels is None:
+        images = [model.generate(z) for z in latents.split(batch_size)]
+    else:
+        images = [
+            model.generate(z, labels=y)
+            for z, y in zip(latents.split(batch_size), labels.split(batch_size), strict=True)
+        ]
+    return torch.cat(images).cpu(), latents
 
 
 def make_evaluator(eval_cfg: DictConfig, device: torch.device) -> GanEvaluator:
@@ -64,8 +93,9 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     evaluator = make_evaluator(cfg.eval, device)
     evaluator.set_real(dm.reference_images(cfg.eval.num_real))
 
-    images, _ = sample_images(model, cfg.num_samples, cfg.seed, cfg.eval.batch_size)
-    rows = {Path(cfg.ckpt_path).name: evaluator.evaluate(images)}
+    labels = requested_labels(model, cfg.num_samples)
+    images, _ = sample_images(model, cfg.num_samples, cfg.seed, cfg.eval.batch_size, labels)
+    rows = {Path(cfg.ckpt_path).name: evaluator.evaluate(images, labels)}
     if cfg.reference:
         rows["real train images (floor)"] = real_reference(dm, evaluator, cfg.num_samples, cfg.seed)
     print(markdown_table(rows))

@@ -25,10 +25,11 @@ from mnist_gan.choices import (
     STEP_ORDERS,
 )
 from mnist_gan.config_resolvers import range_for_activation
-from mnist_gan.ema import copy_for_ema, update_ema
+from mnist_gan.ema import copy_for_ema, update_ema, warmed_up_decay
 from mnist_gan.errors import NonFiniteLossError
 from mnist_gan.losses import discriminator_loss, generator_loss
 from mnist_gan.penalties import gradient_penalty, r1_penalty
+from mnist_gan.schedules import instance_noise_std
 
 PROGRESS_BAR = ("train/d_loss", "train/g_loss")
 WATCHED_LOSSES = ("train/d_loss", "train/g_loss")
@@ -68,7 +69,9 @@ class GAN(L.LightningModule):
         instance_noise: std of Gaussian noise added to every image D sees (0 = off)...
         instance_noise_epochs: ...annealed linearly to 0 over this many epochs (None = constant).
         ema_decay: keep an exponential moving average of G's weights with this decay
-            (None = off). When on, samples, sample grids and evaluation use the average.
+            (None = off), warmed up as min(decay, (1 + n)/(10 + n)) after n updates so the
+            random initial weights fade fast. When on, samples, sample grids and evaluation
+            use the average.
         conditional: feed the digit label to G (one-hot beside z) and D (projection); G's
             step and D's fakes use the real batch's labels.
         gradient_clip_val: clip each network's gradient norm (None = off).
@@ -170,6 +173,7 @@ class GAN(L.LightningModule):
         self.generator_ema: nn.Module | None = (
             copy_for_ema(self.generator) if ema_decay is not None else None
         )
+        self._ema_updates = 0  # saved in checkpoints: the warm-up continues across resumes
         self.value_range = tuple(
             range_for_activation(self.hparams.generator.get("output_activation", "tanh"))
         )
@@ -279,13 +283,11 @@ class GAN(L.LightningModule):
         optimizer.step()
 
     def _noise_std(self, batch_idx: int) -> float:
-        """Instance noise now: constant, or annealed linearly to 0 over the set epochs."""
-        std, epochs = self.hparams.instance_noise, self.hparams.instance_noise_epochs
-        if not std or not epochs:
-            return std
         batches = max(1, self.trainer.num_training_batches) if self._trainer else 1
-        progress = (self.current_epoch + batch_idx / batches) / epochs
-        return std * max(0.0, 1.0 - progress)
+        progress = self.current_epoch + batch_idx / batches
+        return instance_noise_std(
+            self.hparams.instance_noise, self.hparams.instance_noise_epochs, progress
+        )
 
     def _seen_by_d(self, images: torch.Tensor, noise_std: float) -> torch.Tensor:
         if not noise_std:
@@ -302,7 +304,9 @@ class GAN(L.LightningModule):
             loss = generator_loss(logits, hp.g_loss, hp.loss)
             self._step(opt_g, loss)
         if self.generator_ema is not None:
-            update_ema(self.generator_ema, self.generator, hp.ema_decay)
+            decay = warmed_up_decay(hp.ema_decay, self._ema_updates)
+            update_ema(self.generator_ema, self.generator, decay)
+            self._ema_updates += 1
         return fake.detach(), loss.detach()
 
     def _joint_d(self) -> bool:
@@ -388,11 +392,13 @@ class GAN(L.LightningModule):
     # the ranks train on different noise.
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["rng_state"] = {"torch": torch.get_rng_state()}
+        checkpoint["ema_updates"] = self._ema_updates
         if torch.cuda.is_available() and torch.cuda.is_initialized():
             checkpoint["rng_state"]["cuda"] = torch.cuda.get_rng_state_all()
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self._restored_rng = checkpoint.get("rng_state")
+        self._ema_updates = int(checkpoint.get("ema_updates", 0))
 
     def on_fit_start(self) -> None:
         state = getattr(self, "_restored_rng", None)

@@ -13,7 +13,7 @@ from torchvision.utils import save_image
 
 from mnist_gan.checkpoint import load_gan
 from mnist_gan.devices import pick_device
-from mnist_gan.evaluate import sample_images
+from mnist_gan.evaluate import requested_labels, sample_images
 from mnist_gan.validate import validate_sampling
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,9 @@ def generate(cfg: DictConfig) -> dict[str, Path]:
     validate_sampling(cfg)
     device = pick_device(cfg.device)
     model = load_gan(cfg.ckpt_path, map_location=device).to(device)
-    images, _ = sample_images(model, cfg.num_samples, cfg.seed)
+    digit = cfg.get("digit")
+    labels = requested_labels(model, cfg.num_samples, digit)
+    images, _ = sample_images(model, cfg.num_samples, cfg.seed, labels=labels)
     out = Path(cfg.paths.output_dir)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -54,8 +56,13 @@ def generate(cfg: DictConfig) -> dict[str, Path]:
         pad_value=1.0,
     )
     walk = interpolation_latents(model, cfg.interpolation.rows, cfg.interpolation.steps, cfg.seed)
+    walk_labels = None if labels is None else requested_labels(model, len(walk), digit)
+    if walk_labels is not None and digit is None:  # one digit per row of the walk
+        walk_labels = walk_labels[: cfg.interpolation.rows].repeat_interleave(
+            cfg.interpolation.steps
+        )
     save_image(
-        model.generate(walk.to(device)).cpu(),
+        model.generate(walk.to(device), labels=walk_labels).cpu(),
         paths["interpolation"],
         nrow=cfg.interpolation.steps,
         padding=2,

@@ -23,6 +23,7 @@ MNIST_TRAIN_IMAGES = MNIST_FILES[0].count
 CHOICES = {
     "model.latent_distribution": choices.LATENT_DISTRIBUTIONS,
     "model.step_order": choices.STEP_ORDERS,
+    "model.loss": choices.LOSSES,
     "model.g_loss": choices.GENERATOR_LOSSES,
     "model.d_loss_reduction": choices.REDUCTIONS,
     "model.adam_impl": choices.ADAM_IMPLS,
@@ -99,6 +100,47 @@ def _batch_size(cfg: DictConfig) -> None:
         )
 
 
+def _non_negative(cfg: DictConfig, keys: Iterable[str]) -> None:
+    for key in keys:
+        value = _get(cfg, key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ConfigError(f"{key}={value!r} must be a number >= 0 (0 = off)")
+
+
+def _remedies(cfg: DictConfig) -> None:
+    """The anti-collapse knobs: ranges, and the combinations that mean nothing."""
+    _non_negative(cfg, ("model.gp_weight", "model.r1_weight", "model.instance_noise"))
+    _positive(cfg, ("model.instance_noise_epochs",), float)
+    _positive(cfg, ("model.discriminator.pack", "model.discriminator.minibatch_std_group"), int)
+    decay = _get(cfg, "model.ema_decay")
+    if decay is not None and (
+        isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0 <= decay < 1
+    ):
+        raise ConfigError(f"model.ema_decay={decay!r} must be in [0, 1) (e.g. 0.999) or null (off)")
+    pack = _get(cfg, "model.discriminator.pack") or 1
+    if pack > 1 and _get(cfg, "model.conditional"):
+        raise ConfigError(
+            f"model.discriminator.pack={pack} with model.conditional=true: a pack mixes "
+            "digits, so D cannot be told one label; set model.discriminator.pack=1"
+        )
+    loss = _get(cfg, "model.loss")
+    if loss is not None and loss != "bce":
+        bce_only = {
+            "model.g_loss": ("non_saturating", "non_saturating"),
+            "model.d_loss_reduction": ("mean", "mean"),
+            "model.real_label": (1.0, "1.0"),
+        }
+        for key, (neutral, shown) in bce_only.items():
+            value = _get(cfg, key)
+            if value is not None and value != neutral:
+                raise ConfigError(
+                    f"{key}={value} applies to model.loss=bce only, not model.loss={loss}; "
+                    f"drop it or set {key}={shown}"
+                )
+
+
 def _has_mnist(folder: Path) -> bool:
     return len(present_files(folder)) == len(MNIST_FILES)
 
@@ -151,6 +193,7 @@ def validate_train(cfg: DictConfig) -> None:
         if widths is not None and not all(isinstance(w, int) and w > 0 for w in widths):
             raise ConfigError(f"{key}={list(widths)} must be positive whole widths; e.g. [256,512]")
     _choices(cfg)
+    _remedies(cfg)
     _betas(cfg)
     _batch_size(cfg)
     _value_range(cfg)
@@ -162,3 +205,8 @@ def validate_sampling(cfg: DictConfig) -> None:
     """Checks shared by ``eval.py`` and ``generate.py``."""
     check_checkpoint_path("ckpt_path", _get(cfg, "ckpt_path"))
     _positive(cfg, ("num_samples",), int)
+    digit = _get(cfg, "digit")
+    if digit is not None and (
+        isinstance(digit, bool) or not isinstance(digit, int) or not 0 <= digit <= 9
+    ):
+        raise ConfigError(f"digit={digit!r} is not a digit; use digit=0..9 (or null for all)")

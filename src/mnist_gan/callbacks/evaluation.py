@@ -8,7 +8,7 @@ import lightning as L
 import torch
 from lightning.pytorch.loggers import TensorBoardLogger
 
-from mnist_gan.metrics.evaluator import SCALARS, GanEvaluator
+from mnist_gan.metrics.evaluator import CONDITIONAL_SCALARS, SCALARS, GanEvaluator
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ class Evaluation(L.Callback):
         )
         self.evaluator: GanEvaluator | None = None
         self.latents: torch.Tensor | None = None
+        self.labels: torch.Tensor | None = None
         self.last: dict[str, float | list[float]] = {}
 
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -64,6 +65,8 @@ class Evaluation(L.Callback):
         self.evaluator.set_real(real)
         bank = torch.Generator().manual_seed(self.seed)
         self.latents = pl_module.draw_latent(self.num_samples, bank).to(pl_module.device)
+        # A conditional G is asked for 0..9 in turn: even classes, and accuracy per digit.
+        self.labels = pl_module.sample_labels(self.num_samples, pl_module.device)
         log.info(
             "evaluation: %d real reference images, %d samples every %d epochs",
             len(real),
@@ -83,11 +86,22 @@ class Evaluation(L.Callback):
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self.evaluator is None or not self._due(trainer):
             return
-        images = torch.cat(
-            [pl_module.generate(z) for z in self.latents.split(self.evaluator.batch_size)]
-        )
-        self.last = self.evaluator.evaluate(images)
-        values = {f"eval/{name}": float(self.last[name]) for name in SCALARS}
+        size = self.evaluator.batch_size
+        if self.labels is None:
+            images = torch.cat([pl_module.generate(z) for z in self.latents.split(size)])
+        else:
+            images = torch.cat(
+                [
+                    pl_module.generate(z, labels=y)
+                    for z, y in zip(self.latents.split(size), self.labels.split(size), strict=True)
+                ]
+            )
+        self.last = self.evaluator.evaluate(images, self.labels)
+        values = {
+            f"eval/{name}": float(self.last[name])
+            for name in SCALARS + CONDITIONAL_SCALARS
+            if name in self.last
+        }
         if self.optimized_metric in values:
             values["hp_metric"] = values[self.optimized_metric]
         pl_module.log_dict(values, on_step=False, on_epoch=True, sync_dist=False)

@@ -34,3 +34,21 @@ def class_coverage(
         "min_class_share": float(hist.min()),
         "confident_share": float((probs.max(dim=1).values >= confident).double().mean()),
     }
+
+
+def label_accuracy(logits: torch.Tensor, requested: torch.Tensor) -> dict[str, float | list[float]]:
+    """How often the judge reads the digit a conditional G was asked for.
+
+    Returns ``label_accuracy`` (over all samples; chance is 0.1) and
+    ``label_accuracy_per_class`` (for each requested digit 0..9; NaN if never requested).
+    """
+    if requested.shape != logits.shape[:1]:
+        raise ValueError(f"{len(requested)} labels for {len(logits)} samples")
+    requested = requested.to(logits.device).long()
+    hit = (logits.argmax(dim=1) == requested).double()
+    per_class = torch.full((NUM_CLASSES,), float("nan"), dtype=torch.float64)
+    for digit in range(NUM_CLASSES):
+        chosen = requested == digit
+        if chosen.any():
+            per_class[digit] = hit[chosen].mean().cpu()
+    return {"label_accuracy": float(hit.mean()), "label_accuracy_per_class": per_class.tolist()}

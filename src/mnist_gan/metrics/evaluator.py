@@ -20,7 +20,7 @@ from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.inception import InceptionScore
 from torchmetrics.image.kid import KernelInceptionDistance
 
-from mnist_gan.metrics.coverage import class_coverage
+from mnist_gan.metrics.coverage import class_coverage, label_accuracy
 from mnist_gan.metrics.judge import JudgeFeatures, JudgeLogits, JudgeNet, load_judge
 from mnist_gan.metrics.precision_recall import knn_radii, precision_recall
 
@@ -39,6 +39,8 @@ SCALARS = (
     "precision",
     "recall",
 )
+# Reported in addition for a conditional generator (labels passed to ``evaluate``).
+CONDITIONAL_SCALARS = ("label_accuracy",)
 
 
 def check_canonical(images: torch.Tensor) -> None:
@@ -156,8 +158,14 @@ class GanEvaluator(nn.Module):
         return self.kid
 
     @torch.no_grad()
-    def evaluate(self, images: torch.Tensor) -> dict[str, float | list[float]]:
-        """Score ``images`` (canonical form) against the real set given to ``set_real``."""
+    def evaluate(
+        self, images: torch.Tensor, labels: torch.Tensor | None = None
+    ) -> dict[str, float | list[float]]:
+        """Score ``images`` (canonical form) against the real set given to ``set_real``.
+
+        ``labels``: the digits a conditional generator was asked for, one per image; adds
+        the judge's accuracy on them, overall and per requested digit.
+        """
         if self.real_features is None:
             raise RuntimeError("call set_real(real_images) before evaluate()")
         images = self._device_images(images)
@@ -181,7 +189,9 @@ class GanEvaluator(nn.Module):
         precision, recall = precision_recall(
             self.real_features, features, k=self.k, real_radii=self.real_radii
         )
+        conditional = label_accuracy(logits, labels) if labels is not None else {}
         return {
+            **conditional,
             "fid": fid,
             "kid": kid_mean,
             "kid_std": kid_std,

@@ -19,15 +19,20 @@ COLUMNS = (
     ("precision", "precision", "{:.3f}"),
     ("recall", "recall", "{:.3f}"),
 )
+# Shown when any row has it (conditional generators).
+OPTIONAL_COLUMNS = (("label_accuracy", "label acc.", "{:.3f}"),)
 
 
 def markdown_table(rows: Mapping[str, Mapping[str, Any]], first: str = "samples") -> str:
     """One row per named result, the metric columns in a fixed order."""
-    head = f"| {first} | " + " | ".join(title for _, title, _ in COLUMNS) + " |"
-    rule = "|---" * (len(COLUMNS) + 1) + "|"
+    columns = COLUMNS + tuple(
+        column for column in OPTIONAL_COLUMNS if any(column[0] in m for m in rows.values())
+    )
+    head = f"| {first} | " + " | ".join(title for _, title, _ in columns) + " |"
+    rule = "|---" * (len(columns) + 1) + "|"
     lines = [head, rule]
     for name, metrics in rows.items():
-        cells = [fmt.format(metrics[key]) for key, _, fmt in COLUMNS]
+        cells = [fmt.format(metrics[key]) if key in metrics else "–" for key, _, fmt in columns]
         if "kid_std" in metrics:
             cells[1] += f" ± {metrics['kid_std']:.5f}"
         lines.append(f"| {name} | " + " | ".join(cells) + " |")

@@ -1,0 +1,12 @@
+"""Schedules of training-time knobs, as pure functions of training progress."""
+
+from __future__ import annotations
+
+
+def instance_noise_std(std: float, anneal_epochs: float | None, progress: float) -> float:
+    """Instance noise (Sønderby et al. 2017; Arjovsky & Bottou 2017) after ``progress``
+    epochs: ``std`` throughout when ``anneal_epochs`` is None, else falling linearly from
+    ``std`` to 0 over ``anneal_epochs`` epochs and 0 after."""
+    if not std or not anneal_epochs:
+        return std
+    return std * max(0.0, 1.0 - progress / anneal_epochs)
