@@ -40,10 +40,10 @@ from pathlib import Path
 
 import torch
 from hydra.utils import instantiate
+from scored_run import train_and_score
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from mnist_gan.checkpoint import load_gan
 from mnist_gan.compose import compose_config
 from mnist_gan.data import MNISTDataModule
 from mnist_gan.evaluate import make_evaluator, sample_images
@@ -240,35 +240,23 @@ def speedrun(data_dir: str, out: Path) -> None:
     results = {}
     for name, overrides in runs.items():
         run_dir = out / name.split(",")[0].replace(" ", "_")
-        cfg = compose_config(
-            "train",
-            [*overrides, f"data.data_dir={data_dir}", "eval.every_n_epochs=0"],
-            run_dir,
-        )
-        timer = EpochTimer()
-        start = time.perf_counter()
-        train(cfg, extra_callbacks=[timer])
-        wall = time.perf_counter() - start
-        gan = load_gan(run_dir / "checkpoints" / "last.ckpt")
-        evaluator = make_evaluator(cfg.eval, torch.device("cpu"))
-        evaluator.set_real(MNISTDataModule(data_dir=data_dir).reference_images(cfg.eval.num_real))
-        images, _ = sample_images(gan, cfg.eval.num_samples, cfg.eval.seed, cfg.eval.batch_size)
+        wall, epochs, metrics, cfg = train_and_score(overrides, data_dir, run_dir)
         recipe = (
             f"batch {cfg.data.batch_size}, G {list(cfg.model.generator.hidden)}, "
             f"D {list(cfg.model.discriminator.hidden)}, lr {cfg.model.lr_g:g}/{cfg.model.lr_d:g}, "
-            f"betas {list(cfg.model.betas)}, k {cfg.model.d_steps}, {len(timer.times)} epochs"
+            f"betas {list(cfg.model.betas)}, k {cfg.model.d_steps}, {epochs} epochs"
         )
-        results[name] = (wall, sum(timer.times), recipe, evaluator.evaluate(images))
+        results[name] = (wall, recipe, metrics)
         print(f"{name}: {wall:.0f} s", flush=True)
 
     print(f"\ntorch {torch.__version__}; {torch.get_num_threads()} intra-op threads")
     keys = [(key, title) for key, title, _ in COLUMNS]
-    print("| run | recipe | train wall s | epochs s | " + " | ".join(t for _, t in keys) + " |")
-    print("|---" * (len(keys) + 4) + "|")
+    print("| run | recipe | train wall s | " + " | ".join(t for _, t in keys) + " |")
+    print("|---" * (len(keys) + 3) + "|")
     fmts = {key: fmt for key, _, fmt in COLUMNS}
-    for name, (wall, epochs, recipe, metrics) in results.items():
+    for name, (wall, recipe, metrics) in results.items():
         cells = " | ".join(fmts[key].format(metrics[key]) for key, _ in keys)
-        print(f"| {name} | {recipe} | {wall:.0f} | {epochs:.0f} | {cells} |")
+        print(f"| {name} | {recipe} | {wall:.0f} | {cells} |")
     (ref_wall, *_, ref), (run_wall, *_, fast) = results.values()
     print(
         f"speedrun ÷ reference wall time: {run_wall / ref_wall:.3f} (target ≤ 0.2); "
