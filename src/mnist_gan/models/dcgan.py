@@ -11,6 +11,7 @@ from torch import nn
 
 from mnist_gan.models.blocks import (
     MinibatchStd,
+    check_pack,
     one_hot,
     pack,
     require_labels,
@@ -97,10 +98,7 @@ class ConvDiscriminator(nn.Module):
         super().__init__()
         if len(channels) != 2:
             raise ValueError(f"channels={list(channels)}: give the widths at 14×14 and 7×7")
-        if pack < 1:
-            raise ValueError(f"pack={pack} must be >= 1")
-        if pack > 1 and num_classes:
-            raise ValueError("packing and a conditional D do not combine; set pack=1")
+        check_pack(pack, num_classes)
         c14, c7 = channels
         self.pack = pack
         self.num_classes = num_classes

@@ -14,6 +14,7 @@ from torch import nn
 from mnist_gan.choices import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from mnist_gan.models.blocks import (
     MinibatchStd,
+    check_pack,
     one_hot,
     pack,
     require_labels,
@@ -120,10 +121,7 @@ class MLPDiscriminator(nn.Module):
         num_classes: int | None = None,
     ) -> None:
         super().__init__()
-        if pack < 1:
-            raise ValueError(f"pack={pack} must be >= 1")
-        if pack > 1 and num_classes:
-            raise ValueError("packing and a conditional D do not combine; set pack=1")
+        check_pack(pack, num_classes)
         self.pack = pack
         self.num_classes = num_classes
         layers: list[nn.Module] = [nn.Flatten()]
