@@ -286,7 +286,7 @@ def conditional_checkpoint(tmp_path_factory, mnist_dir) -> Path:
 
 
 def test_conditional_generator_honours_the_requested_labels(
-    conditional_checkpoint, mnist_dir, tmp_path
+    conditional_checkpoint, mnist_dir, tmp_path, capsys
 ):
     """eval.py asks for 0..9 in turn: the judge reads the requested digit far more often than
     chance (0.1), for every digit."""
@@ -304,6 +304,16 @@ def test_conditional_generator_honours_the_requested_labels(
     assert result["label_accuracy"] > 0.4, result
     assert min(result["label_accuracy_per_class"]) > 0.1, result["label_accuracy_per_class"]
     assert result["classes_covered"] == 10
+    out = capsys.readouterr().out
+    assert "label acc." in out and "judge accuracy per requested digit: 0: " in out
+
+
+def test_evaluation_during_training_reports_label_accuracy_per_digit(make_cfg, tmp_path):
+    metrics = train(make_cfg("model.conditional=true", "eval.every_n_epochs=1"))
+    assert 0 <= metrics["eval/label_accuracy"] <= 1
+    digits = [metrics[f"eval/label_accuracy_digit_{d}"] for d in range(10)]
+    # 200 samples asked for 0..9 in turn: 20 per digit, so the mean of the ten is the total
+    assert sum(digits) / 10 == pytest.approx(metrics["eval/label_accuracy"])
 
 
 def test_generate_digit_makes_that_digit(conditional_checkpoint, tmp_path):

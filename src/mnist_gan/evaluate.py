@@ -99,6 +99,12 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     if cfg.reference:
         rows["real train images (floor)"] = real_reference(dm, evaluator, cfg.num_samples, cfg.seed)
     print(markdown_table(rows))
+    per_digit = rows[Path(cfg.ckpt_path).name].get("label_accuracy_per_class")
+    if per_digit:
+        print(
+            "judge accuracy per requested digit: "
+            + ", ".join(f"{digit}: {accuracy:.3f}" for digit, accuracy in enumerate(per_digit))
+        )
 
     payload = {
         "checkpoint": str(cfg.ckpt_path),

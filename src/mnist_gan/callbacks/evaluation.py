@@ -102,6 +102,8 @@ class Evaluation(L.Callback):
             for name in SCALARS + CONDITIONAL_SCALARS
             if name in self.last
         }
+        for digit, accuracy in enumerate(self.last.get("label_accuracy_per_class", [])):
+            values[f"eval/label_accuracy_digit_{digit}"] = float(accuracy)
         if self.optimized_metric in values:
             values["hp_metric"] = values[self.optimized_metric]
         pl_module.log_dict(values, on_step=False, on_epoch=True, sync_dist=False)
