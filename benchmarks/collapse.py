@@ -11,10 +11,11 @@ generator is scored by the judge on 10,000 samples (a conditional one is asked f
 digits 0..9 in turn). One markdown row is printed per run as it finishes.
 
 ``recipe``: ``experiment=no_collapse`` is trained and timed; then ``model=batchnorm_mlp`` is
-trained for the same wall time (``trainer.max_time``), and both are scored. Then the recipe
-with ``model.conditional=true``, for comparison. Prints the issue's targets, met or missed: every class
-between 5% and 15% of samples, KL to uniform ≤ 0.02, recall ≥ 0.5, FID ≤ 1/5 of the
-tutorial recipe's in the same time, training under 20 minutes. Measure on an idle machine.
+trained for the same wall time (``trainer.max_time``), and both are scored; then the recipe
+with ``model.conditional=true``, for comparison. Prints the issue's targets, met or missed:
+every class between 5% and 15% of samples, KL to uniform ≤ 0.02, recall ≥ 0.5, FID ≤ 1/5
+of the tutorial recipe's in the same time, training under 20 minutes. Measure on an idle
+machine.
 """
 
 from __future__ import annotations
