@@ -22,18 +22,16 @@ log = logging.getLogger(__name__)
 
 
 def requested_labels(model: GAN, num_samples: int, digit: int | None = None) -> torch.Tensor | None:
-    """The digits a conditional G is asked for: all ``digit``, or 0..9 in turn (None for an
-    unconditional G, which cannot be asked; ``digit`` then raises)."""
-    if not model.hparams.get("conditional", False):
-        if digit is not None:
-            raise ConfigError(
-                f"digit={digit} needs a conditional generator; this checkpoint is "
-                "unconditional (train one with model.conditional=true)"
-            )
-        return None
-    if digit is not None:
-        return torch.full((num_samples,), int(digit), dtype=torch.long)
-    return model.sample_labels(num_samples)
+    """The digits a conditional G is asked for: all ``digit``, or 0..9 in turn. None for an
+    unconditional G, which cannot be asked for a ``digit`` (that raises, naming the fix)."""
+    if digit is None:
+        return model.sample_labels(num_samples)
+    if not model.hparams.conditional:
+        raise ConfigError(
+            f"digit={digit} needs a conditional generator; this checkpoint is "
+            "unconditional (train one with model.conditional=true)"
+        )
+    return torch.full((num_samples,), int(digit), dtype=torch.long)
 
 
 def sample_images(
@@ -50,14 +48,7 @@ def sample_images(
     latents = model.draw_latent(num_samples, torch.Generator().manual_seed(seed))
     if labels is None:
         labels = requested_labels(model, num_samples)
-    if labels is None:
-        images = [model.generate(z) for z in latents.split(batch_size)]
-    else:
-        images = [
-            model.generate(z, labels=y)
-            for z, y in zip(latents.split(batch_size), labels.split(batch_size), strict=True)
-        ]
-    return torch.cat(images).cpu(), latents
+    return model.generate_in_chunks(latents, labels, batch_size).cpu(), latents
 
 
 def make_evaluator(eval_cfg: DictConfig, device: torch.device) -> GanEvaluator:

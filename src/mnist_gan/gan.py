@@ -249,6 +249,17 @@ class GAN(L.LightningModule):
         low, high = self.value_range
         return ((images.float() - low) / (high - low)).clamp_(0, 1)
 
+    @torch.no_grad()
+    def generate_in_chunks(
+        self, z: torch.Tensor, labels: torch.Tensor | None = None, chunk: int = 2000
+    ) -> torch.Tensor:
+        """``generate`` over many latents, ``chunk`` at a time (bounded memory)."""
+        z_chunks = z.split(chunk)
+        label_chunks = labels.split(chunk) if labels is not None else [None] * len(z_chunks)
+        return torch.cat(
+            [self.generate(z, labels=y) for z, y in zip(z_chunks, label_chunks, strict=True)]
+        )
+
     # ----------------------------------------------------------------- training
     def configure_model(self) -> None:
         """Compile the networks (never the LightningModule) when ``compile`` asks for it."""
@@ -283,6 +294,8 @@ class GAN(L.LightningModule):
         optimizer.step()
 
     def _noise_std(self, batch_idx: int) -> float:
+        if not self.hparams.instance_noise:
+            return 0.0
         batches = max(1, self.trainer.num_training_batches) if self._trainer else 1
         progress = self.current_epoch + batch_idx / batches
         return instance_noise_std(

@@ -56,11 +56,10 @@ def generate(cfg: DictConfig) -> dict[str, Path]:
         pad_value=1.0,
     )
     walk = interpolation_latents(model, cfg.interpolation.rows, cfg.interpolation.steps, cfg.seed)
-    walk_labels = None if labels is None else requested_labels(model, len(walk), digit)
-    if walk_labels is not None and digit is None:  # one digit per row of the walk
-        walk_labels = walk_labels[: cfg.interpolation.rows].repeat_interleave(
-            cfg.interpolation.steps
-        )
+    row_labels = requested_labels(model, cfg.interpolation.rows, digit)  # one digit per row
+    walk_labels = (
+        None if row_labels is None else row_labels.repeat_interleave(cfg.interpolation.steps)
+    )
     save_image(
         model.generate(walk.to(device), labels=walk_labels).cpu(),
         paths["interpolation"],

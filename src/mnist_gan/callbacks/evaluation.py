@@ -86,16 +86,7 @@ class Evaluation(L.Callback):
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self.evaluator is None or not self._due(trainer):
             return
-        size = self.evaluator.batch_size
-        if self.labels is None:
-            images = torch.cat([pl_module.generate(z) for z in self.latents.split(size)])
-        else:
-            images = torch.cat(
-                [
-                    pl_module.generate(z, labels=y)
-                    for z, y in zip(self.latents.split(size), self.labels.split(size), strict=True)
-                ]
-            )
+        images = pl_module.generate_in_chunks(self.latents, self.labels, self.evaluator.batch_size)
         self.last = self.evaluator.evaluate(images, self.labels)
         values = {
             f"eval/{name}": float(self.last[name])

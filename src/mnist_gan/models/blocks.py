@@ -73,3 +73,23 @@ def one_hot(labels: torch.Tensor, num_classes: int, dtype: torch.dtype) -> torch
 def require_labels(labels: torch.Tensor | None, num_classes: int | None) -> None:
     if num_classes and labels is None:
         raise ValueError("this network is conditional: pass the digit labels")
+
+
+def discriminator_output(
+    features: torch.Tensor,
+    output: nn.Module,
+    minibatch_std: MinibatchStd | None,
+    embed: nn.Embedding | None,
+    labels: torch.Tensor | None,
+) -> torch.Tensor:
+    """D's last stage, shared by the MLP and conv discriminators: the minibatch-stddev
+    feature (if any), the output layer, and the projection ⟨embed(y), h⟩ of a conditional D
+    (Miyato & Koyama 2018). Returns one output per sample (or pack)."""
+    if minibatch_std is not None:
+        features = minibatch_std(features)
+    h = features.flatten(1)
+    out = output(h).squeeze(1)
+    if embed is not None:
+        require_labels(labels, embed.num_embeddings)
+        out = out + (embed(labels.long()) * h).sum(dim=1)
+    return out

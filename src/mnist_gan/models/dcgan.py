@@ -12,6 +12,7 @@ from torch import nn
 from mnist_gan.models.blocks import (
     MinibatchStd,
     check_pack,
+    discriminator_output,
     one_hot,
     pack,
     require_labels,
@@ -124,11 +125,4 @@ class ConvDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         h = self.features(pack(x, self.pack))
-        if self.minibatch_std is not None:
-            h = self.minibatch_std(h)
-        h = h.flatten(1)
-        out = self.out(h).squeeze(1)
-        if self.embed is not None:
-            require_labels(labels, self.num_classes)
-            out = out + (self.embed(labels.long()) * h).sum(dim=1)
-        return out
+        return discriminator_output(h, self.out, self.minibatch_std, self.embed, labels)

@@ -15,6 +15,7 @@ from mnist_gan.choices import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from mnist_gan.models.blocks import (
     MinibatchStd,
     check_pack,
+    discriminator_output,
     one_hot,
     pack,
     require_labels,
@@ -148,10 +149,4 @@ class MLPDiscriminator(nn.Module):
         if self.minibatch_std is None and self.embed is None:
             return self.net(x).squeeze(1)
         h = self.net[:-1](x)
-        if self.minibatch_std is not None:
-            h = self.minibatch_std(h)
-        out = self.net[-1](h).squeeze(1)
-        if self.embed is not None:
-            require_labels(labels, self.num_classes)
-            out = out + (self.embed(labels.long()) * h).sum(dim=1)
-        return out
+        return discriminator_output(h, self.net[-1], self.minibatch_std, self.embed, labels)
