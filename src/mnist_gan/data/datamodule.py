@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 
@@ -137,9 +138,11 @@ class MNISTDataModule(L.LightningDataModule):
         trainer = getattr(self, "trainer", None)
         if self.resident:
             device = self._device()
+            # uint8 stays resident; each batch is mapped to floats as it is sliced
             return ResidentBatches(
-                to_range(self.train_images.to(device), self.value_range),
+                self.train_images.to(device),
                 self.train_labels.to(device),
+                transform=functools.partial(to_range, value_range=self.value_range),
                 batch_size=self.batch_size,
                 shuffle=self.shuffle,
                 drop_last=self.drop_last,

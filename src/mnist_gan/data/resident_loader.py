@@ -7,7 +7,7 @@ no PIL, no worker processes, no host-to-device copy per step.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 
@@ -31,6 +31,8 @@ class ResidentBatches:
     """An iterable of ``(images, labels)`` batches sliced from device-resident tensors.
 
     Under data parallelism each rank takes a disjoint stride of the same permutation.
+    ``transform`` maps each sliced image batch (e.g. uint8 pixels to floats), so the
+    resident copy can stay compact: MNIST as uint8 is 47 MB, as float32 188 MB.
     """
 
     def __init__(
@@ -43,8 +45,10 @@ class ResidentBatches:
         seed: int = 0,
         rank: int = 0,
         world_size: int = 1,
+        transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
     ) -> None:
         self.images = images
+        self.transform = transform
         self.labels = labels
         self.batch_size = batch_size
         self.shuffle = shuffle
@@ -68,4 +72,7 @@ class ResidentBatches:
         stop = len(order) - len(order) % self.batch_size if self.drop_last else len(order)
         for start in range(0, stop, self.batch_size):
             index = order[start : start + self.batch_size]
-            yield self.images.index_select(0, index), self.labels.index_select(0, index)
+            images = self.images.index_select(0, index)
+            if self.transform is not None:
+                images = self.transform(images)
+            yield images, self.labels.index_select(0, index)
