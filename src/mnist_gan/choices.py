@@ -12,4 +12,5 @@ REDUCTIONS = ("mean", "sum")
 ACTIVATIONS = ("relu", "leaky_relu")
 OUTPUT_ACTIVATIONS = ("tanh", "sigmoid")
 LOSSES = ("bce", "hinge", "least_squares", "wasserstein")
+# MNIST's digits: the conditional networks' label count and the judge's classes.
 NUM_CLASSES = 10

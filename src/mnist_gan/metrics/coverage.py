@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-NUM_CLASSES = 10
+from mnist_gan.choices import NUM_CLASSES
 
 
 def class_coverage(

@@ -18,10 +18,11 @@ from importlib import resources
 import torch
 from torch import nn
 
+from mnist_gan.choices import NUM_CLASSES
+
 WEIGHTS_FILE = "judge.pt"
 WEIGHTS_SHA256 = "1c0ab05bcdef7d57c3a91f4544c89020c44540fd542bc8723ec4cb7928ccff33"
 NUM_FEATURES = 128
-NUM_CLASSES = 10
 
 
 class JudgeNet(nn.Module):
