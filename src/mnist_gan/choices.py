@@ -14,3 +14,5 @@ OUTPUT_ACTIVATIONS = ("tanh", "sigmoid")
 LOSSES = ("bce", "hinge", "least_squares", "wasserstein")
 # MNIST's digits: the conditional networks' label count and the judge's classes.
 NUM_CLASSES = 10
+# ckpt_path's value that resumes the run directory's own last.ckpt, if any (see pipeline).
+AUTO_RESUME = "auto"

@@ -19,6 +19,7 @@ from omegaconf import DictConfig
 
 import mnist_gan  # noqa: F401  (registers the config resolvers)
 from mnist_gan.errors import USER_ERRORS
+from mnist_gan.run_record import record_failure
 from mnist_gan.validate import validate_sampling, validate_train
 
 CONFIG_PATH = "pkg://mnist_gan.conf"
@@ -33,23 +34,33 @@ def _in_sweep() -> bool:
 
 
 @contextmanager
-def _one_line_errors(on_sweep_failure: Callable[[], None] | None = None) -> Iterator[None]:
+def _one_line_errors(
+    on_sweep_failure: Callable[[BaseException], None] | None = None,
+) -> Iterator[None]:
     try:
         yield
     except USER_ERRORS as exc:
         log.error("%s", exc)
         if on_sweep_failure is not None and _in_sweep():
-            on_sweep_failure()  # one failed job must not end the other jobs of a sweep
+            on_sweep_failure(exc)  # one failed job must not end the other jobs of a sweep
             return
         raise SystemExit(2) from None
+    except Exception as exc:
+        if on_sweep_failure is None or not _in_sweep():
+            raise
+        # a bug, not a user error: its traceback goes to the job's log, the sweep goes on,
+        # and run.json / the sweep summary name the job as failed
+        log.exception("this job failed; the sweep continues with the next one")
+        on_sweep_failure(exc)
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="train")
 def train_main(cfg: DictConfig) -> float | None:
     result: list[float | None] = [None]
 
-    def worst() -> None:
+    def worst(exc: BaseException) -> None:
         result[0] = -math.inf if cfg.get("optimized_metric_mode") == "max" else math.inf
+        record_failure(cfg.paths.output_dir, exc)
 
     with _one_line_errors(on_sweep_failure=worst):
         validate_train(cfg)

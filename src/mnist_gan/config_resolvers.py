@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from omegaconf import OmegaConf
 
 # The pixel range each generator output activation produces; the data module normalises
@@ -24,6 +26,30 @@ def range_for_activation(activation: str) -> list[float]:
     return [low, high]
 
 
+def cores_per_job() -> int | None:
+    """CPU cores ÷ the jobs a local parallel launcher runs at once (joblib's ``n_jobs``),
+    so parallel jobs do not oversubscribe the cores; for submitit's local executor, which
+    starts every job at once, its ``cpus_per_task`` (default 1); None (torch's default)
+    otherwise, a SLURM job included (its allocation bounds torch's default)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return None
+    launcher = HydraConfig.get().launcher
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = cores or 1
+    target = str(launcher.get("_target_", ""))
+    if "n_jobs" in launcher:  # joblib: -1 = one job per core, -2 = all but one, ...
+        n_jobs = int(launcher.n_jobs)
+        parallel = n_jobs if n_jobs > 0 else max(1, cores + 1 + n_jobs)
+    elif target.endswith("submitit_launcher.LocalLauncher"):
+        # submitit's local executor starts every job of the sweep at once
+        return int(launcher.get("cpus_per_task") or 1)
+    else:
+        return None
+    return max(1, cores // parallel) if parallel > 1 else None
+
+
 def register_resolvers() -> None:
     """Register the project's resolvers once (safe to call repeatedly)."""
     # Two scalar resolvers (a list-valued one cannot be resolved in place by OmegaConf).
@@ -31,3 +57,9 @@ def register_resolvers() -> None:
         OmegaConf.register_new_resolver("range_low", lambda a: range_for_activation(a)[0])
     if not OmegaConf.has_resolver("range_high"):
         OmegaConf.register_new_resolver("range_high", lambda a: range_for_activation(a)[1])
+    if not OmegaConf.has_resolver("not_knobs"):
+        from mnist_gan.hparams import NOT_KNOBS
+
+        OmegaConf.register_new_resolver("not_knobs", lambda: list(NOT_KNOBS))
+    if not OmegaConf.has_resolver("cores_per_job"):
+        OmegaConf.register_new_resolver("cores_per_job", cores_per_job)

@@ -1,13 +1,16 @@
 """``train(cfg)``: instantiate data, model, callbacks, loggers and Trainer from the config, fit.
 
 A plain function: ``train.py`` calls it under ``@hydra.main`` and tests call it directly
-with a composed config.
+with a composed config. It also keeps the run's record (``run.json``: running, then ok,
+failed or interrupted) and, with ``ckpt_path=auto``, resumes or skips a run directory that
+already holds a run.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -16,7 +19,24 @@ from hydra.utils import instantiate
 from lightning.pytorch.loggers import Logger, TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
+from mnist_gan.callbacks.run_progress import logged_metrics
 from mnist_gan.checkpoint import read_checkpoint
+from mnist_gan.choices import AUTO_RESUME
+from mnist_gan.hparams import (
+    TRAIN_SECONDS,
+    compared_metrics,
+    knobs,
+    overridden_knobs,
+    run_label,
+)
+from mnist_gan.run_record import (
+    FINISHED,
+    is_rank_zero,
+    read_record,
+    record_failure,
+    update_record,
+)
+from mnist_gan.tensorboard_hparams import write_hparams
 from mnist_gan.validate import validate_train
 
 log = logging.getLogger(__name__)
@@ -33,28 +53,54 @@ def instantiate_list(group: DictConfig | None) -> list[Any]:
     ]
 
 
-def flatten(cfg: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"a": {"b": 1}}`` → ``{"a/b": 1}``; lists become strings (HPARAMS wants scalars)."""
-    flat: dict[str, Any] = {}
-    for key, value in cfg.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{name}/"))
-        elif isinstance(value, (list, tuple)):
-            flat[name] = str(value)
-        else:
-            flat[name] = value
-    return flat
+def hydra_context() -> tuple[dict[str, str], list[str], str | None]:
+    """(the config groups' choices, the task overrides, the job's place in its sweep) from
+    Hydra; ({}, [], None) when the config was composed outside ``@hydra.main``."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    if not HydraConfig.initialized():
+        return {}, [], None
+    hydra_cfg = HydraConfig.get()
+    place = None
+    if hydra_cfg.mode == RunMode.MULTIRUN:
+        place = f"{Path(hydra_cfg.sweep.dir).name} #{hydra_cfg.job.num}"
+    choices = {k: v for k, v in hydra_cfg.runtime.choices.items() if isinstance(v, str)}
+    return choices, list(hydra_cfg.overrides.task), place
 
 
 def log_config(loggers: list[Logger], cfg: DictConfig) -> None:
-    """Send the resolved config to every logger (hparams) and to TensorBoard as text."""
-    resolved = OmegaConf.to_container(cfg, resolve=True)
+    """Send the compared knobs to every logger, register them with TensorBoard's hparams
+    plugin (with the compared metrics and the run's name), and the resolved config as text."""
+    choices, overrides, place = hydra_context()
+    values = knobs(cfg, choices)
+    name = run_label(overrides, choices.get("experiment") or cfg.get("task_name") or "defaults")
+    name = f"{name} · {place or Path(cfg.paths.output_dir).name}"
     for logger in loggers:
-        logger.log_hyperparams(flatten(resolved))
-        if isinstance(logger, TensorBoardLogger):
+        logger.log_hyperparams(values)
+        if isinstance(logger, TensorBoardLogger) and is_rank_zero():  # others hold a dummy
+            write_hparams(
+                logger.experiment,
+                values,
+                compared_metrics(cfg.get("optimized_metric")),
+                name,
+                varied=overridden_knobs(overrides),
+            )
             text = OmegaConf.to_yaml(cfg, resolve=True)
             logger.experiment.add_text("config", "```yaml\n" + text + "\n```", 0)
+
+
+def last_checkpoint_path(cfg: DictConfig) -> Path:
+    """Where this run's resume point is written (the ``last_checkpoint`` callback's file)."""
+    last = OmegaConf.select(cfg, "callbacks.last_checkpoint", default=None)
+    if last:
+        return Path(last.dirpath) / last.filename
+    return Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
+
+
+def _record(run_dir: Path, **fields: Any) -> None:
+    if is_rank_zero():
+        update_record(run_dir, **fields)
 
 
 def train(cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = ()) -> dict[str, float]:
@@ -62,16 +108,61 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = ()) -> dict[s
 
     ``extra_callbacks`` are added to the configured ones (for benchmarks and tests).
     Raises ``ConfigError``/``CheckpointError`` before anything is built when the config
-    cannot work, and ``NonFiniteLossError`` if training diverges.
+    cannot work, and ``NonFiniteLossError`` if training diverges; either way ``run.json``
+    says ``failed`` with the error's first line.
     """
+    run_dir = Path(cfg.paths.output_dir)
+    try:
+        return _train(cfg, run_dir, extra_callbacks)
+    except (KeyboardInterrupt, SystemExit):
+        # Lightning ends a fit stopped by Ctrl-C with SystemExit; ckpt_path=auto resumes it
+        _record(run_dir, status="interrupted")
+        raise
+    except Exception as exc:
+        record_failure(run_dir, exc)
+        raise
+
+
+def _resume_point(cfg: DictConfig, run_dir: Path) -> tuple[str | None, dict | None]:
+    """(the checkpoint to resume, the record of a run that already finished here)."""
+    ckpt_path = cfg.get("ckpt_path")
+    if ckpt_path != AUTO_RESUME:
+        return ckpt_path, None
+    record = read_record(run_dir)
+    if record and record.get("status") == FINISHED:
+        return None, record
+    last = last_checkpoint_path(cfg)
+    return (str(last) if last.is_file() else None), None
+
+
+def _train(cfg: DictConfig, run_dir: Path, extra_callbacks: Sequence[L.Callback]) -> dict:
     validate_train(cfg)
-    if cfg.get("ckpt_path"):
-        read_checkpoint(cfg.ckpt_path)  # refuse a foreign or broken file before training
+    ckpt_path, finished = _resume_point(cfg, run_dir)
+    if finished is not None:
+        log.info(
+            "%s already finished (%s epochs; run.json): skipped. Pass ckpt_path=%s to train "
+            "it further or ckpt_path=null to start over",
+            run_dir,
+            finished.get("epochs"),
+            last_checkpoint_path(cfg),
+        )
+        return dict(finished.get("metrics") or {})
+    if ckpt_path:
+        read_checkpoint(ckpt_path)  # refuse a foreign or broken file before training
+        log.info("resuming from %s", ckpt_path)
     if cfg.get("intra_op_threads"):
         torch.set_num_threads(int(cfg.intra_op_threads))
+    log.info("torch intra-op threads: %d", torch.get_num_threads())
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
 
+    _record(
+        run_dir,
+        status="running",
+        error=None,
+        optimized_metric=cfg.get("optimized_metric"),
+        optimized_metric_mode=cfg.get("optimized_metric_mode"),
+    )
     log.info("data: %s", cfg.data._target_)
     datamodule: L.LightningDataModule = instantiate(cfg.data)
     model: L.LightningModule = instantiate(cfg.model, _recursive_=False)
@@ -80,12 +171,20 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = ()) -> dict[s
     trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     log_config(trainer.loggers, cfg)
 
-    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
 
     metrics = {
         name: float(value)
         for name, value in trainer.callback_metrics.items()
         if isinstance(value, torch.Tensor) and value.numel() == 1
     }
+    final = logged_metrics(trainer)
+    _record(
+        run_dir,
+        status="interrupted" if trainer.interrupted else FINISHED,
+        epochs=trainer.current_epoch,
+        train_seconds=final.get(TRAIN_SECONDS),
+        metrics=final,
+    )
     log.info("finished: %s", {k: round(v, 4) for k, v in sorted(metrics.items())})
     return metrics

@@ -179,6 +179,10 @@ def check_checkpoint_path(key: str, value: Any) -> None:
         )
 
 
+def _intra_op_threads(cfg: DictConfig) -> None:
+    _positive(cfg, ("intra_op_threads",), int)
+
+
 def validate_train(cfg: DictConfig) -> None:
     """All checks on a training config; raises ``ConfigError`` on the first problem."""
     _positive(
@@ -198,7 +202,9 @@ def validate_train(cfg: DictConfig) -> None:
     _batch_size(cfg)
     _value_range(cfg)
     check_data_dir(_get(cfg, "data.data_dir"))
-    check_checkpoint_path("ckpt_path", _get(cfg, "ckpt_path"))
+    if _get(cfg, "ckpt_path") != choices.AUTO_RESUME:
+        check_checkpoint_path("ckpt_path", _get(cfg, "ckpt_path"))
+    _intra_op_threads(cfg)
 
 
 def validate_sampling(cfg: DictConfig) -> None:

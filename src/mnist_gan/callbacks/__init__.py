@@ -2,6 +2,7 @@ from mnist_gan.callbacks.best_checkpoint import BestCheckpoint
 from mnist_gan.callbacks.evaluation import Evaluation
 from mnist_gan.callbacks.last_checkpoint import LastCheckpoint
 from mnist_gan.callbacks.loss_curve import LossCurve
+from mnist_gan.callbacks.run_progress import RunProgress
 from mnist_gan.callbacks.sample_animation import SampleAnimation
 from mnist_gan.callbacks.sample_grid import SampleGrid
 
@@ -10,6 +11,7 @@ __all__ = [
     "Evaluation",
     "LastCheckpoint",
     "LossCurve",
+    "RunProgress",
     "SampleAnimation",
     "SampleGrid",
 ]

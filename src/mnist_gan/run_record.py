@@ -1,0 +1,63 @@
+"""``run.json``: what became of a run, for the sweep summary and for resuming sweeps.
+
+Written beside a run's checkpoints: ``status`` (``running`` while it trains, ``ok``,
+``failed`` with its one-line ``error``, or ``interrupted`` after Ctrl-C), ``epochs``
+done, ``train_seconds``, the latest ``eval/*`` ``metrics``, the ``optimized_metric`` and
+its mode. A run killed outright stays ``running`` with its last completed epoch. Each
+write replaces the whole file atomically. Torch-free.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from mnist_gan.atomic import write_atomic
+from mnist_gan.errors import USER_ERRORS
+
+RECORD_FILE = "run.json"
+FINISHED = "ok"
+
+
+def read_record(run_dir: str | Path) -> dict[str, Any] | None:
+    """The run's record, or None when it has none (or an unreadable one)."""
+    path = Path(run_dir) / RECORD_FILE
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def update_record(run_dir: str | Path, **fields: Any) -> dict[str, Any]:
+    """Merge ``fields`` into the run's record and write it back whole."""
+    record = read_record(run_dir) or {}
+    record.update(fields)
+    text = json.dumps(record, indent=2, sort_keys=True, allow_nan=True) + "\n"
+    write_atomic(Path(run_dir) / RECORD_FILE, text.encode())
+    return record
+
+
+def one_line(exc: BaseException) -> str:
+    """An error as the one line a summary shows: its message's first line."""
+    lines = str(exc).strip().splitlines()
+    first = lines[0] if lines else ""
+    return first if isinstance(exc, USER_ERRORS) and first else f"{type(exc).__name__}: {first}"
+
+
+def is_rank_zero() -> bool:
+    """Whether this process writes the run's files: rank 0, read from the environment the
+    way Lightning reads it (torchrun, SLURM, Lightning's own launcher), so it holds before
+    any Trainer exists."""
+    for key in ("RANK", "LOCAL_RANK", "SLURM_PROCID", "JSM_NAMESPACE_RANK"):
+        if key in os.environ:
+            return os.environ[key] == "0"
+    return True
+
+
+def record_failure(run_dir: str | Path, exc: BaseException) -> None:
+    """Mark the run ``failed`` with the error's one line (rank 0 of a multi-process run)."""
+    if is_rank_zero():
+        update_record(run_dir, status="failed", error=one_line(exc))
