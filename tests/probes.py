@@ -10,7 +10,8 @@ import lightning as L
 
 
 class BatchProbe(L.Callback):
-    """Writes a digest of every training batch this rank saw to ``<dirpath>/rank<r>.json``."""
+    """Writes a digest of every training batch this rank saw to ``<dirpath>/rank<r>.json``,
+    with the number of samples this rank generated and judged at the last evaluation."""
 
     def __init__(self, dirpath: str) -> None:
         self.dirpath = Path(dirpath)
@@ -21,6 +22,17 @@ class BatchProbe(L.Callback):
         self.digests.append(hashlib.sha1(images.numpy().tobytes()).hexdigest())
 
     def on_train_end(self, trainer, pl_module) -> None:
+        from mnist_gan.callbacks import Evaluation
+
+        shares = [cb.last_share for cb in trainer.callbacks if isinstance(cb, Evaluation)]
         self.dirpath.mkdir(parents=True, exist_ok=True)
         out = self.dirpath / f"rank{trainer.global_rank}.json"
-        out.write_text(json.dumps({"world_size": trainer.world_size, "batches": self.digests}))
+        out.write_text(
+            json.dumps(
+                {
+                    "world_size": trainer.world_size,
+                    "batches": self.digests,
+                    "eval_share": shares[0] if shares else None,
+                }
+            )
+        )

@@ -7,15 +7,19 @@ import os
 import subprocess
 import sys
 
+import pytest
 import torch
 from hydra.utils import instantiate
 
-from mnist_gan.checkpoint import read_checkpoint
+from mnist_gan.checkpoint import load_gan, read_checkpoint
+from mnist_gan.data import MNISTDataModule
+from mnist_gan.evaluate import make_evaluator
+from mnist_gan.run_record import read_record
 
 from conftest import REPO
 
 
-def test_two_process_ddp_trains_on_disjoint_data_and_writes_the_usual_checkpoint(
+def test_two_process_ddp_trains_on_disjoint_data_evaluates_once_and_writes_the_usual_checkpoint(
     mnist_dir, tmp_path, make_cfg
 ):
     run = tmp_path / "ddp"
@@ -70,3 +74,16 @@ def test_two_process_ddp_trains_on_disjoint_data_and_writes_the_usual_checkpoint
         "epoch_0000.png",
         "epoch_0001.png",
     ]
+
+    # evaluation: each rank judged half of the 200-sample bank, and the metrics both ranks
+    # logged equal one process scoring the same weights on the whole bank
+    assert [s["eval_share"] for s in seen] == [100, 100]
+    logged = read_record(run)["metrics"]
+    cfg = make_cfg("eval.num_samples=200", "eval.num_real=500")
+    model = load_gan(run / "checkpoints" / "last.ckpt")
+    evaluator = make_evaluator(cfg.eval, torch.device("cpu"))
+    evaluator.set_real(MNISTDataModule(data_dir=mnist_dir).reference_images(cfg.eval.num_real))
+    bank = model.draw_latent(cfg.eval.num_samples, torch.Generator().manual_seed(cfg.eval.seed))
+    single = evaluator.evaluate(model.generate_in_chunks(bank, chunk=cfg.eval.batch_size))
+    for name in ("fid", "kid", "is", "classes_covered", "kl_uniform", "precision", "recall"):
+        assert logged[f"eval/{name}"] == pytest.approx(single[name], rel=1e-4, abs=1e-6), name

@@ -21,6 +21,11 @@ class Evaluation(L.Callback):
     Logs ``eval/<metric>`` scalars, a class-histogram figure to TensorBoard, and
     ``hp_metric`` (the ``optimized_metric``), which sweeps and the best checkpoint use.
     ``every_n_epochs=0`` switches evaluation off.
+
+    Under DDP each rank generates and judges its own contiguous share of the bank; the
+    judge's outputs are gathered in bank order and rank 0 alone computes the metrics (from
+    the reference features it alone holds) and sends them to the other ranks, so every
+    rank logs the same numbers as one process would.
     """
 
     def __init__(
@@ -56,20 +61,21 @@ class Evaluation(L.Callback):
         self.latents: torch.Tensor | None = None
         self.labels: torch.Tensor | None = None
         self.last: dict[str, float | list[float]] = {}
+        self.last_share = 0  # samples this rank generated and judged at the last evaluation
 
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self.every_n_epochs <= 0:
             return
         self.evaluator = GanEvaluator(**self.evaluator_kwargs).to(pl_module.device)
-        real = trainer.datamodule.reference_images(self.num_real)
-        self.evaluator.set_real(real)
+        if trainer.is_global_zero:  # the only rank that scores
+            self.evaluator.set_real(trainer.datamodule.reference_images(self.num_real))
         bank = torch.Generator().manual_seed(self.seed)
         self.latents = pl_module.draw_latent(self.num_samples, bank).to(pl_module.device)
         # A conditional G is asked for 0..9 in turn: even classes, and accuracy per digit.
         self.labels = pl_module.sample_labels(self.num_samples, pl_module.device)
         log.info(
             "evaluation: %d real reference images, %d samples every %d epochs",
-            len(real),
+            self.num_real,
             self.num_samples,
             self.every_n_epochs,
         )
@@ -86,8 +92,7 @@ class Evaluation(L.Callback):
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self.evaluator is None or not self._due(trainer):
             return
-        images = pl_module.generate_in_chunks(self.latents, self.labels, self.evaluator.batch_size)
-        self.last = self.evaluator.evaluate(images, self.labels)
+        self.last = self._score(trainer, pl_module)
         values = {
             f"eval/{name}": float(self.last[name])
             for name in SCALARS + CONDITIONAL_SCALARS
@@ -105,6 +110,26 @@ class Evaluation(L.Callback):
             ", ".join(f"{k.split('/')[-1]} {v:.4g}" for k, v in values.items()),
         )
 
+    def _score(self, trainer: L.Trainer, pl_module: L.LightningModule) -> dict:
+        world, rank = trainer.world_size, trainer.global_rank
+        bounds = [self.num_samples * r // world for r in range(world + 1)]
+        share = slice(bounds[rank], bounds[rank + 1])
+        labels = self.labels[share] if self.labels is not None else None
+        images = pl_module.generate_in_chunks(
+            self.latents[share], labels, self.evaluator.batch_size
+        )
+        self.last_share = len(images)
+        features, logits = self.evaluator.judge_outputs(images)
+        if world > 1:
+            sizes = [bounds[r + 1] - bounds[r] for r in range(world)]
+            features, logits = (
+                _gather_shares(pl_module, part, sizes) for part in (features, logits)
+            )
+        scores = (
+            self.evaluator.score(features, logits, self.labels) if trainer.is_global_zero else None
+        )
+        return trainer.strategy.broadcast(scores, src=0) if world > 1 else scores
+
     def _log_histogram(self, trainer: L.Trainer) -> None:
         loggers = [lg for lg in trainer.loggers if isinstance(lg, TensorBoardLogger)]
         if not loggers or trainer.global_rank != 0:
@@ -114,3 +139,13 @@ class Evaluation(L.Callback):
         figure = class_histogram_figure(self.last["histogram"])
         for logger in loggers:
             logger.experiment.add_figure("eval/class_histogram", figure, trainer.current_epoch)
+
+
+def _gather_shares(
+    pl_module: L.LightningModule, part: torch.Tensor, sizes: list[int]
+) -> torch.Tensor:
+    """Every rank's rows of ``part`` (rank r holds ``sizes[r]``), concatenated in rank order."""
+    padded = part.new_zeros((max(sizes), *part.shape[1:]))
+    padded[: len(part)] = part
+    gathered = pl_module.all_gather(padded)  # world × max(sizes) × ...
+    return torch.cat([gathered[r, :size] for r, size in enumerate(sizes)])

@@ -11,8 +11,6 @@ Every image reaches the judge in one canonical form: float in [0, 1], shape N×1
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib import resources
 
 import torch
@@ -53,63 +51,18 @@ class JudgeNet(nn.Module):
         # per-dimension std of the training set's features (set by train_judge, saved with
         # the weights) puts the features on unit scale, like a standardised embedding.
         self.register_buffer("feature_scale", torch.ones(()))
-        self._cache: tuple | None = None
 
     def raw_features(self, x: torch.Tensor) -> torch.Tensor:
-        key = (x.data_ptr(), tuple(x.shape), x.dtype, x._version)
-        if self._cache is not None and self._cache[0] == key:
-            return self._cache[1]
-        raw = self.body(x.float() - 0.5)
-        if self._cache is not None:
-            self._cache = (key, raw)
-        return raw
-
-    @contextmanager
-    def caching(self) -> Iterator[None]:
-        """While active, repeated calls on the same (unchanged) tensor reuse one forward pass:
-        FID, KID and IS each call the judge on the same chunk of images."""
-        self._cache = (None, None)
-        try:
-            yield
-        finally:
-            self._cache = None
+        """Penultimate features before the unit scaling (N×128)."""
+        return self.body(x.float() - 0.5)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Penultimate features (N×128, unit scale) of canonical images in [0, 1]."""
         return self.raw_features(x) / self.feature_scale
 
-    def logits_from_features(self, features: torch.Tensor) -> torch.Tensor:
-        return self.head(features * self.feature_scale)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Class logits (N×10)."""
         return self.head(self.raw_features(x))
-
-
-class JudgeFeatures(nn.Module):
-    """The judge's feature extractor, shaped for torchmetrics (FID/KID ``feature=``)."""
-
-    num_features = NUM_FEATURES
-
-    def __init__(self, judge: JudgeNet) -> None:
-        super().__init__()
-        self.judge = judge
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.judge.features(x)
-
-
-class JudgeLogits(nn.Module):
-    """The judge's logits, for torchmetrics' Inception Score (``feature=``)."""
-
-    num_features = NUM_CLASSES
-
-    def __init__(self, judge: JudgeNet) -> None:
-        super().__init__()
-        self.judge = judge
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.judge(x)
 
 
 def shipped_weights() -> bytes:
