@@ -273,3 +273,86 @@ def test_killed_sweep_rerun_skips_finished_jobs_resumes_the_killed_one_and_runs_
     for opt_a, opt_b in zip(a["optimizer_states"], b["optimizer_states"], strict=True):
         for key, state in opt_a["state"].items():
             assert _states_equal(state, opt_b["state"][key])
+
+
+def _fake_run(folder: Path, name: str, overrides: list[str], record: dict | None) -> None:
+    """A run directory as train.py leaves one, without training: Hydra's files, run.json
+    and a sample grid."""
+    import json
+
+    from PIL import Image
+
+    run = folder / name
+    (run / ".hydra").mkdir(parents=True)
+    (run / ".hydra" / "config.yaml").write_text(
+        "model: {latent_dim: 8}\ntrainer: {max_epochs: 1}\noptimized_metric: eval/recall\n"
+        "optimized_metric_mode: max\n"
+    )
+    (run / ".hydra" / "overrides.yaml").write_text(
+        "".join(f"- {o}\n" for o in [*overrides, "data.data_dir=/somewhere"])
+    )
+    (run / "samples").mkdir()
+    Image.new("L", (60, 60), 128).save(run / "samples" / "epoch_0000.png")
+    if record is not None:
+        (run / "run.json").write_text(json.dumps(record))
+
+
+def test_summary_of_a_folder_of_single_runs_ranks_by_the_metric_mode_and_caps_the_grids(
+    tmp_path,
+):
+    from mnist_gan.summary import MAX_GRIDS, collect, shown_in_grid, summarize
+
+    folder = tmp_path / "runs"
+    for i in range(MAX_GRIDS + 2):
+        record = {
+            "status": "ok",
+            "epochs": 1,
+            "train_seconds": 1.0,
+            "metrics": {"eval/recall": i / 100, "eval/fid": 50.0 - i},
+            "optimized_metric": "eval/recall",
+            "optimized_metric_mode": "max",
+        }
+        _fake_run(folder, f"day1/run{i:02d}", [f"seed={i}", "model=minimal"], record)
+    _fake_run(folder, "day2/killed", ["seed=99", "model=minimal"], {"status": "running"})
+    _fake_run(folder, "day2/old", ["seed=98", "model=minimal"], None)
+
+    runs = collect(folder)
+    assert [run.name for run in runs[:2]] == [
+        f"day1/run{MAX_GRIDS + 1:02d}",
+        f"day1/run{MAX_GRIDS:02d}",
+    ]  # highest recall first
+    assert {runs[-2].status, runs[-1].status} == {"incomplete", "no record"}
+    assert len(shown_in_grid(runs)) == MAX_GRIDS
+    summarize(folder)
+    rows = list(csv.DictReader((folder / "summary.csv").open()))
+    assert len(rows) == MAX_GRIDS + 4
+    assert list(rows[0])[:4] == ["rank", "job", "seed", "status"]  # model=minimal is common
+    assert "data.data_dir" not in rows[0]  # where things are is not a knob
+    assert "`model=minimal`" in (folder / "summary.md").read_text()
+
+
+@pytest.mark.slow
+def test_optuna_search_gets_the_same_summary(mnist_dir, tmp_path):
+    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")
+    sweep_dir = tmp_path / "optuna"
+    done = sweep(
+        sweep_dir,
+        "hparams_search=optuna",
+        "hydra.sweeper.n_trials=2",
+        *TINY,
+        f"data.data_dir={mnist_dir}",
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = summary_rows(sweep_dir)
+    assert [row["status"] for row in rows] == ["ok", "ok"]
+    assert {"model.lr_g", "model.lr_d"} <= set(rows[0])  # the sampled knobs are the columns
+    assert float(rows[0]["eval/fid"]) <= float(rows[1]["eval/fid"])
+
+
+def test_long_overrides_make_a_short_unique_job_directory_name():
+    from mnist_gan.config_resolvers import MAX_DIRNAME, short_dirname
+
+    assert short_dirname("model=minimal") == "model=minimal"
+    long_a, long_b = "x" * 300 + "a", "x" * 300 + "b"
+    assert len(short_dirname(long_a)) == MAX_DIRNAME
+    assert short_dirname(long_a) != short_dirname(long_b)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 from omegaconf import OmegaConf
@@ -50,6 +51,21 @@ def cores_per_job() -> int | None:
     return max(1, cores // parallel) if parallel > 1 else None
 
 
+# A file name may hold 255 bytes; a job directory named after many long overrides (an
+# Optuna trial's sampled floats) must stay below that.
+MAX_DIRNAME = 150
+
+
+def short_dirname(text: str) -> str:
+    """``text`` as a directory name of at most ``MAX_DIRNAME`` characters: longer ones are
+    cut and end in a hash of the whole, so different jobs keep different names."""
+    text = str(text)
+    if len(text) <= MAX_DIRNAME:
+        return text
+    digest = hashlib.sha1(text.encode()).hexdigest()[:10]
+    return f"{text[: MAX_DIRNAME - 11]}-{digest}"
+
+
 def register_resolvers() -> None:
     """Register the project's resolvers once (safe to call repeatedly)."""
     # Two scalar resolvers (a list-valued one cannot be resolved in place by OmegaConf).
@@ -57,6 +73,8 @@ def register_resolvers() -> None:
         OmegaConf.register_new_resolver("range_low", lambda a: range_for_activation(a)[0])
     if not OmegaConf.has_resolver("range_high"):
         OmegaConf.register_new_resolver("range_high", lambda a: range_for_activation(a)[1])
+    if not OmegaConf.has_resolver("short_dirname"):
+        OmegaConf.register_new_resolver("short_dirname", short_dirname)
     if not OmegaConf.has_resolver("not_knobs"):
         from mnist_gan.hparams import NOT_KNOBS
 

@@ -255,6 +255,11 @@ def write_csv(runs: Sequence[Run], path: Path) -> None:
         writer.writerows([["" if v is None else v for v in row] for row in table])
 
 
+def shown_in_grid(runs: Sequence[Run]) -> list[Run]:
+    """The runs ``summary.png`` shows: the first ``MAX_GRIDS`` of the ranking."""
+    return list(runs[:MAX_GRIDS])
+
+
 def write_grids(runs: Sequence[Run], path: Path, title: str) -> None:
     """The final sample grids of the best ``MAX_GRIDS`` runs side by side, captioned."""
     import matplotlib
@@ -263,7 +268,7 @@ def write_grids(runs: Sequence[Run], path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
     from PIL import Image
 
-    shown = list(runs[:MAX_GRIDS])
+    shown = shown_in_grid(runs)
     keys = differing_keys(runs)
     metric = runs[0].optimized_metric
     cols = min(4, len(shown))
