@@ -12,7 +12,7 @@ digits 0..9 in turn). One markdown row is printed per run as it finishes.
 
 ``recipe``: ``experiment=no_collapse`` is trained and timed; then ``model=batchnorm_mlp`` is
 trained for the same wall time (``trainer.max_time``), and both are scored; then the recipe
-with ``model.conditional=true``, for comparison. Prints the issue's targets, met or missed:
+with ``model.conditional=true``, for comparison. Prints each target, met or missed:
 every class between 5% and 15% of samples, KL to uniform ≤ 0.02, recall ≥ 0.5, FID ≤ 1/5
 of the tutorial recipe's in the same time, training under 20 minutes. Measure on an idle
 machine.

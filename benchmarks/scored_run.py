@@ -43,5 +43,5 @@ def train_and_score(
     evaluator = make_evaluator(cfg.eval, torch.device("cpu"))
     evaluator.set_real(MNISTDataModule(data_dir=data_dir).reference_images(cfg.eval.num_real))
     labels = requested_labels(gan, cfg.eval.num_samples)
-    images, _ = sample_images(gan, cfg.eval.num_samples, cfg.eval.seed, cfg.eval.batch_size, labels)
+    images = sample_images(gan, cfg.eval.num_samples, cfg.eval.seed, cfg.eval.batch_size, labels)
     return wall, len(timer.times), evaluator.evaluate(images, labels), cfg

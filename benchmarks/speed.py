@@ -46,13 +46,14 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from mnist_gan.compose import compose_config
 from mnist_gan.data import MNISTDataModule
+from mnist_gan.data.idx import MNIST_FILES
 from mnist_gan.evaluate import make_evaluator, sample_images
 from mnist_gan.metrics.report import COLUMNS
 from mnist_gan.pipeline import train
 
 from timing import EpochTimer
 
-MNIST_TRAIN = 60000
+MNIST_TRAIN = MNIST_FILES[0].count
 REPO = Path(__file__).resolve().parents[1]
 SPEEDRUN_REFERENCE = ["model=batchnorm_mlp", "trainer.max_epochs=30"]
 
@@ -178,7 +179,7 @@ def evaluation_cost(data_dir: str) -> tuple[float, float]:
     setup = time.perf_counter() - start
     gan = instantiate(cfg.model, _recursive_=False)
     start = time.perf_counter()
-    images, _ = sample_images(gan, cfg.eval.num_samples, cfg.eval.seed, cfg.eval.batch_size)
+    images = sample_images(gan, cfg.eval.num_samples, cfg.eval.seed, cfg.eval.batch_size)
     evaluator.evaluate(images)
     return time.perf_counter() - start, setup
 

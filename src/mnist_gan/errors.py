@@ -20,4 +20,5 @@ class NonFiniteLossError(FloatingPointError):
     """A loss became NaN or infinite: training stopped, earlier checkpoints are intact."""
 
 
-USER_ERRORS = (ConfigError, CheckpointError, MNISTDataError, NonFiniteLossError)
+# CheckpointError is caught as the ConfigError it is.
+USER_ERRORS = (ConfigError, MNISTDataError, NonFiniteLossError)

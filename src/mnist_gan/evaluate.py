@@ -40,15 +40,15 @@ def sample_images(
     seed: int,
     batch_size: int = 2000,
     labels: torch.Tensor | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(images in [0, 1] N×1×28×28, latents)`` from a seeded latent bank; a conditional
-    G makes ``labels`` (default: ``requested_labels``)."""
+) -> torch.Tensor:
+    """Images in [0, 1] (N×1×28×28) from a seeded latent bank; a conditional G makes
+    ``labels`` (default: ``requested_labels``)."""
     if num_samples <= 0:
         raise ValueError(f"num_samples={num_samples}; ask for at least one sample")
     latents = model.draw_latent(num_samples, torch.Generator().manual_seed(seed))
     if labels is None:
         labels = requested_labels(model, num_samples)
-    return model.generate_in_chunks(latents, labels, batch_size).cpu(), latents
+    return model.generate_in_chunks(latents, labels, batch_size).cpu()
 
 
 def make_evaluator(eval_cfg: DictConfig, device: torch.device) -> GanEvaluator:
@@ -85,7 +85,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     evaluator.set_real(dm.reference_images(cfg.eval.num_real))
 
     labels = requested_labels(model, cfg.num_samples)
-    images, _ = sample_images(model, cfg.num_samples, cfg.seed, cfg.eval.batch_size, labels)
+    images = sample_images(model, cfg.num_samples, cfg.seed, cfg.eval.batch_size, labels)
     rows = {Path(cfg.ckpt_path).name: evaluator.evaluate(images, labels)}
     if cfg.reference:
         rows["real train images (floor)"] = real_reference(dm, evaluator, cfg.num_samples, cfg.seed)

@@ -27,12 +27,9 @@ from mnist_gan.choices import (
 from mnist_gan.config_resolvers import range_for_activation
 from mnist_gan.ema import copy_for_ema, update_ema, warmed_up_decay
 from mnist_gan.errors import NonFiniteLossError
-from mnist_gan.losses import discriminator_loss, generator_loss
+from mnist_gan.losses import MAIN_LOSSES, discriminator_loss, generator_loss
 from mnist_gan.penalties import gradient_penalty, r1_penalty
 from mnist_gan.schedules import instance_noise_std
-
-PROGRESS_BAR = ("train/d_loss", "train/g_loss")
-WATCHED_LOSSES = ("train/d_loss", "train/g_loss")
 
 
 def _plain(value: Any) -> Any:
@@ -77,8 +74,8 @@ class GAN(L.LightningModule):
         gradient_clip_val: clip each network's gradient norm (None = off).
         d_joint_batch: D's step runs one forward over ``cat([real, fake])`` instead of two:
             the same arithmetic for a D without batch-norm (the configured ones), with D's
-            matmuls at twice the batch (about 10% of a step on a 2-core CPU). Set ``false``
-            for a D whose batch-norm must see real and fake batches apart.
+            matmuls at twice the batch, which use the hardware better. Set ``false`` for a D
+            whose batch-norm must see real and fake batches apart.
         adam_impl: Adam's kernel: ``fused`` (one kernel for all tensors; CPU and CUDA),
             ``foreach`` (batched ops) or ``loop`` (one tensor at a time). Same mathematics.
         compile: ``torch.compile`` mode for G and D (``None`` = eager). The networks are
@@ -438,7 +435,7 @@ class GAN(L.LightningModule):
         self._first_bad: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
 
     def _watch_finite(self, metrics: dict[str, torch.Tensor], batch_idx: int) -> None:
-        for name in WATCHED_LOSSES:
+        for name in MAIN_LOSSES:
             if name not in metrics:
                 continue
             value = metrics[name]
@@ -485,7 +482,7 @@ class GAN(L.LightningModule):
                 batch_size=1,
             )
             self.log_dict(
-                {name.split("/")[-1]: metrics[name] for name in PROGRESS_BAR if name in metrics},
+                {name.split("/")[-1]: metrics[name] for name in MAIN_LOSSES if name in metrics},
                 on_step=True,
                 on_epoch=False,
                 prog_bar=True,

@@ -38,7 +38,7 @@ def generate(cfg: DictConfig) -> dict[str, Path]:
     model = load_gan(cfg.ckpt_path, map_location=device).to(device)
     digit = cfg.get("digit")
     labels = requested_labels(model, cfg.num_samples, digit)
-    images, _ = sample_images(model, cfg.num_samples, cfg.seed, labels=labels)
+    images = sample_images(model, cfg.num_samples, cfg.seed, labels=labels)
     out = Path(cfg.paths.output_dir)
     out.mkdir(parents=True, exist_ok=True)
 

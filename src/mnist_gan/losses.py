@@ -17,6 +17,9 @@ import torch.nn.functional as F
 
 from mnist_gan.choices import GENERATOR_LOSSES, LOSSES, REDUCTIONS
 
+# The two losses every run reports: progress bar, NaN guard and loss curve.
+MAIN_LOSSES = ("train/d_loss", "train/g_loss")
+
 
 def _combine(real: torch.Tensor, fake: torch.Tensor, reduction: str) -> torch.Tensor:
     if reduction == "mean":

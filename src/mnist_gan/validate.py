@@ -212,7 +212,8 @@ def validate_sampling(cfg: DictConfig) -> None:
     check_checkpoint_path("ckpt_path", _get(cfg, "ckpt_path"))
     _positive(cfg, ("num_samples",), int)
     digit = _get(cfg, "digit")
+    last = choices.NUM_CLASSES - 1
     if digit is not None and (
-        isinstance(digit, bool) or not isinstance(digit, int) or not 0 <= digit <= 9
+        isinstance(digit, bool) or not isinstance(digit, int) or not 0 <= digit <= last
     ):
-        raise ConfigError(f"digit={digit!r} is not a digit; use digit=0..9 (or null for all)")
+        raise ConfigError(f"digit={digit!r} is not a digit; use digit=0..{last} (or null for all)")

@@ -12,9 +12,9 @@ class LastCheckpoint(Checkpoint):
     """Save the resume point after every training epoch.
 
     Lightning's ``ModelCheckpoint(save_last=True)`` writes ``last.ckpt`` only when it also
-    saves a periodic checkpoint, so a run killed before its end had nothing to resume
-    from. This callback writes ``last.ckpt`` at the end of every epoch (through the
-    trainer's checkpoint I/O, atomic here). Being a ``Checkpoint`` it runs after the
+    saves a periodic checkpoint; a killed run needs a resume point from every epoch, so
+    this callback writes ``last.ckpt`` at the end of each (through the trainer's checkpoint
+    I/O, atomic here). Being a ``Checkpoint`` it runs after the
     LightningModule's and the other callbacks' epoch-end hooks (the evaluation included).
 
     On Ctrl-C it also saves ``interrupted.ckpt``: the weights at the moment of the

@@ -9,9 +9,9 @@ from typing import Any
 import lightning as L
 from lightning.pytorch.utilities import rank_zero_only
 
-log = logging.getLogger(__name__)
+from mnist_gan.losses import MAIN_LOSSES
 
-CURVES = ("train/d_loss", "train/g_loss")
+log = logging.getLogger(__name__)
 
 
 class LossCurve(L.Callback):
@@ -23,14 +23,14 @@ class LossCurve(L.Callback):
         super().__init__()
         self.path = Path(path)
         self.every_n_batches = every_n_batches
-        self.history: dict[str, list[tuple[int, float]]] = {name: [] for name in CURVES}
+        self.history: dict[str, list[tuple[int, float]]] = {name: [] for name in MAIN_LOSSES}
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx: int) -> None:
         last_of_epoch = batch_idx + 1 == trainer.num_training_batches
         if (batch_idx + 1) % self.every_n_batches and not last_of_epoch:
             return
         batches_done = trainer.current_epoch * trainer.num_training_batches + batch_idx + 1
-        for name in CURVES:
+        for name in MAIN_LOSSES:
             value = trainer.callback_metrics.get(f"{name}_step")
             if value is not None:
                 self.history[name].append((batches_done, float(value)))
@@ -65,5 +65,5 @@ class LossCurve(L.Callback):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.history = {
-            name: [tuple(p) for p in state_dict["history"].get(name, [])] for name in CURVES
+            name: [tuple(p) for p in state_dict["history"].get(name, [])] for name in MAIN_LOSSES
         }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from mnist_gan.choices import NUM_CLASSES
+
 
 def class_histogram_figure(histogram: Sequence[float]):
     """A bar chart of the share of samples the judge assigns to each digit."""
@@ -13,9 +15,9 @@ def class_histogram_figure(histogram: Sequence[float]):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5, 3))
-    ax.bar(range(10), histogram, color="#4c72b0")
-    ax.axhline(0.1, color="gray", linestyle="--", linewidth=1, label="uniform")
-    ax.set_xticks(range(10))
+    ax.bar(range(NUM_CLASSES), histogram, color="#4c72b0")
+    ax.axhline(1 / NUM_CLASSES, color="gray", linestyle="--", linewidth=1, label="uniform")
+    ax.set_xticks(range(NUM_CLASSES))
     ax.set_xlabel("digit (judge's prediction)")
     ax.set_ylabel("share of samples")
     ax.legend()

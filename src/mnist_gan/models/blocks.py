@@ -75,6 +75,17 @@ def require_labels(labels: torch.Tensor | None, num_classes: int | None) -> None
         raise ValueError("this network is conditional: pass the digit labels")
 
 
+def condition_latent(
+    z: torch.Tensor, labels: torch.Tensor | None, num_classes: int | None
+) -> torch.Tensor:
+    """A conditional generator's input: z with the one-hot digit beside it (z unchanged for
+    an unconditional one)."""
+    if not num_classes:
+        return z
+    require_labels(labels, num_classes)
+    return torch.cat([z, one_hot(labels, num_classes, z.dtype)], dim=1)
+
+
 def discriminator_output(
     features: torch.Tensor,
     output: nn.Module,

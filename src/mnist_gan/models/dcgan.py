@@ -12,10 +12,9 @@ from torch import nn
 from mnist_gan.models.blocks import (
     MinibatchStd,
     check_pack,
+    condition_latent,
     discriminator_output,
-    one_hot,
     pack,
-    require_labels,
     with_spectral_norm,
 )
 from mnist_gan.models.mlp import IMAGE_SHAPE, make_output_activation
@@ -67,9 +66,7 @@ class ConvGenerator(nn.Module):
         )
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        if self.num_classes:
-            require_labels(labels, self.num_classes)
-            z = torch.cat([z, one_hot(labels, self.num_classes, z.dtype)], dim=1)
+        z = condition_latent(z, labels, self.num_classes)
         return self.net(self.project(z).view(z.shape[0], self.c7, 7, 7))
 
 

@@ -15,10 +15,9 @@ from mnist_gan.choices import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from mnist_gan.models.blocks import (
     MinibatchStd,
     check_pack,
+    condition_latent,
     discriminator_output,
-    one_hot,
     pack,
-    require_labels,
     with_spectral_norm,
 )
 
@@ -87,9 +86,7 @@ class MLPGenerator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        if self.num_classes:
-            require_labels(labels, self.num_classes)
-            z = torch.cat([z, one_hot(labels, self.num_classes, z.dtype)], dim=1)
+        z = condition_latent(z, labels, self.num_classes)
         return self.net(z).view(z.shape[0], *IMAGE_SHAPE)
 
 
