@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
@@ -10,7 +11,7 @@ from omegaconf import DictConfig, open_dict
 
 import mnist_gan  # noqa: F401  (registers the config resolvers)
 
-CONF_DIR = Path(__file__).resolve().parent / "conf"
+CONF_DIR = Path(str(resources.files("mnist_gan.conf")))
 
 
 def compose_config(
