@@ -16,8 +16,8 @@ from pathlib import Path
 
 import torch
 
-from mnist_gan.compose import compose_config
-from mnist_gan.pipeline import train
+from mnist_gan.config.compose import compose_config
+from mnist_gan.train import train
 
 from timing import EpochTimer
 

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import torch
 
-from mnist_gan.compose import compose_config
+from mnist_gan.config.compose import compose_config
 from mnist_gan.data import MNISTDataModule
 from mnist_gan.evaluate import real_reference
 from mnist_gan.metrics.evaluator import GanEvaluator
 from mnist_gan.metrics.report import COLUMNS
-from mnist_gan.pipeline import train
+from mnist_gan.train import train
 
 
 def run(model: str, epochs: int, data_dir: str, out: Path, seed: int) -> tuple[dict, float]:

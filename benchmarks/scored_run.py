@@ -8,11 +8,11 @@ from pathlib import Path
 
 import torch
 
-from mnist_gan.checkpoint import load_gan
-from mnist_gan.compose import compose_config
+from mnist_gan.checkpoints import load_gan
+from mnist_gan.config.compose import compose_config
 from mnist_gan.data import MNISTDataModule
 from mnist_gan.evaluate import make_evaluator, requested_labels, sample_images
-from mnist_gan.pipeline import train
+from mnist_gan.train import train
 
 from timing import EpochTimer
 

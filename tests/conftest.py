@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from omegaconf import DictConfig
 
-from mnist_gan.compose import compose_config
+from mnist_gan.config.compose import compose_config
 
 REPO = Path(__file__).resolve().parents[1]
 

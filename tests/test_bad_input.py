@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from mnist_gan.config.validate import validate_sampling, validate_train
 from mnist_gan.errors import CheckpointError, ConfigError
-from mnist_gan.pipeline import train
-from mnist_gan.validate import validate_sampling, validate_train
+from mnist_gan.train import train
 
 from conftest import REPO
 
@@ -56,7 +56,7 @@ def test_unwritable_data_dir_is_refused_unless_it_holds_mnist(make_cfg, tmp_path
     """Root can write anywhere, so the permission check is simulated through ``os.access``."""
     from unittest import mock
 
-    from mnist_gan import validate
+    from mnist_gan.config import validate
 
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -83,7 +83,7 @@ class _Payload:
 def test_checkpoints_with_code_or_without_gan_hyperparameters_are_refused(tmp_path):
     import torch
 
-    from mnist_gan.checkpoint import read_checkpoint
+    from mnist_gan.checkpoints import read_checkpoint
 
     smuggler = tmp_path / "smuggler.ckpt"
     torch.save({"state_dict": {}, "hyper_parameters": {"x": _Payload()}}, smuggler)

@@ -7,10 +7,10 @@ import pytest
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from mnist_gan.compose import CONF_DIR
+from mnist_gan.config.compose import CONF_DIR
 from mnist_gan.data import MNISTDataModule
-from mnist_gan.gan import GAN
-from mnist_gan.pipeline import instantiate_list
+from mnist_gan.train import instantiate_list
+from mnist_gan.training.gan import GAN
 
 
 def options(group: str) -> list[str]:
@@ -92,7 +92,7 @@ def test_logger_options_instantiate(make_cfg, logger):
 def test_experiments_compose(make_cfg, name):
     cfg = make_cfg(f"experiment={name}", fast=False)
     assert cfg.task_name == name
-    assert OmegaConf.select(cfg, "model._target_") == "mnist_gan.gan.GAN"
+    assert OmegaConf.select(cfg, "model._target_") == "mnist_gan.training.gan.GAN"
     assert cfg.trainer.max_epochs > 0 or cfg.trainer.max_steps > 0
 
 

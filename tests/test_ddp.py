@@ -11,10 +11,10 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
-from mnist_gan.checkpoint import load_gan, read_checkpoint
+from mnist_gan.checkpoints import load_gan, read_checkpoint
 from mnist_gan.data import MNISTDataModule
 from mnist_gan.evaluate import make_evaluator
-from mnist_gan.run_record import read_record
+from mnist_gan.runs.record import read_record
 
 from conftest import REPO
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from mnist_gan.pipeline import train
+from mnist_gan.train import train
 
 
 def step_losses(run) -> dict[str, list[float]]:

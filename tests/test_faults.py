@@ -15,7 +15,7 @@ import torch
 
 from mnist_gan.checkpoint_io import AtomicCheckpointIO
 from mnist_gan.errors import NonFiniteLossError
-from mnist_gan.pipeline import train
+from mnist_gan.train import train
 
 from conftest import REPO
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from mnist_gan.losses import discriminator_loss, generator_loss
 from mnist_gan.models import MLPDiscriminator, MLPGenerator
+from mnist_gan.training.losses import discriminator_loss, generator_loss
 
 
 def linear_widths(module: nn.Module) -> list[tuple[int, int]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import nbformat
 from nbclient import NotebookClient
 
-from mnist_gan.pipeline import train
+from mnist_gan.train import train
 
 from conftest import REPO
 

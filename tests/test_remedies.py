@@ -12,19 +12,19 @@ import torch
 from hydra.utils import instantiate
 from torch import nn
 
-from mnist_gan.checkpoint import read_checkpoint
-from mnist_gan.compose import compose_config
-from mnist_gan.ema import copy_for_ema, update_ema, warmed_up_decay
+from mnist_gan.checkpoints import read_checkpoint
+from mnist_gan.config.compose import compose_config
 from mnist_gan.errors import ConfigError
 from mnist_gan.evaluate import evaluate
 from mnist_gan.generate import generate
-from mnist_gan.losses import discriminator_loss, generator_loss
 from mnist_gan.metrics.judge import load_judge
 from mnist_gan.models import ConvDiscriminator, ConvGenerator, MLPDiscriminator
 from mnist_gan.models.blocks import MinibatchStd, pack
-from mnist_gan.penalties import gradient_penalty, r1_penalty
-from mnist_gan.pipeline import train
-from mnist_gan.schedules import instance_noise_std
+from mnist_gan.train import train
+from mnist_gan.training.ema import copy_for_ema, update_ema, warmed_up_decay
+from mnist_gan.training.losses import discriminator_loss, generator_loss
+from mnist_gan.training.penalties import gradient_penalty, r1_penalty
+from mnist_gan.training.schedules import instance_noise_std
 
 OPTIONS = {
     "hinge": ["model.loss=hinge"],

@@ -16,9 +16,9 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import metadata
 
-from mnist_gan.compose import compose_config
-from mnist_gan.hparams import COMPARED_METRICS, knobs, run_label
-from mnist_gan.run_record import read_record
+from mnist_gan.config.compose import compose_config
+from mnist_gan.runs.hparams import COMPARED_METRICS, knobs, run_label
+from mnist_gan.runs.record import read_record
 from mnist_gan.summary import main as summary_main
 
 from conftest import REPO
@@ -350,7 +350,7 @@ def test_optuna_search_gets_the_same_summary(mnist_dir, tmp_path):
 
 
 def test_long_overrides_make_a_short_unique_job_directory_name():
-    from mnist_gan.config_resolvers import MAX_DIRNAME, short_dirname
+    from mnist_gan.config.resolvers import MAX_DIRNAME, short_dirname
 
     assert short_dirname("model=minimal") == "model=minimal"
     long_a, long_b = "x" * 300 + "a", "x" * 300 + "b"

@@ -12,8 +12,8 @@ import torch
 from hydra.utils import instantiate
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from mnist_gan.gan import GAN
-from mnist_gan.pipeline import train
+from mnist_gan.train import train
+from mnist_gan.training.gan import GAN
 
 from conftest import REPO
 

@@ -6,7 +6,7 @@ configs use, so a mistyped config fails before any heavy import.
 
 import warnings
 
-from mnist_gan.config_resolvers import register_resolvers
+from mnist_gan.config.resolvers import register_resolvers
 
 register_resolvers()
 # conf/hydra/launcher/submitit_slurm.yaml sets this project's per-job resources on top of

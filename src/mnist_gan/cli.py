@@ -1,6 +1,6 @@
 """Console-script entry points (``mnist-gan-train``, ``-eval``, ``-generate``).
 
-They read the configs shipped in the package. The config is checked (``validate.py``)
+They read the configs shipped in the package. The config is checked (``config/validate.py``)
 before the heavy imports (torch, Lightning), so a mistyped value fails within a second.
 A problem the user can fix (bad config or input, a missing or foreign checkpoint, bad
 MNIST files, diverged training) ends the run with one line naming the fix and exit code 2,
@@ -18,9 +18,9 @@ import hydra
 from omegaconf import DictConfig
 
 import mnist_gan  # noqa: F401  (registers the config resolvers)
+from mnist_gan.config.validate import validate_sampling, validate_train
 from mnist_gan.errors import USER_ERRORS
-from mnist_gan.run_record import record_failure
-from mnist_gan.validate import validate_sampling, validate_train
+from mnist_gan.runs.record import record_failure
 
 CONFIG_PATH = "pkg://mnist_gan.conf"
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def train_main(cfg: DictConfig) -> float | None:
 
     with _one_line_errors(on_sweep_failure=worst):
         validate_train(cfg)
-        from mnist_gan.pipeline import train
+        from mnist_gan.train import train
 
         metrics = train(cfg)
         result[0] = metrics.get(cfg.get("optimized_metric") or "", None)

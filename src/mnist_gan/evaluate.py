@@ -9,14 +9,14 @@ from typing import Any
 import torch
 from omegaconf import DictConfig
 
-from mnist_gan.checkpoint import load_gan
+from mnist_gan.checkpoints import load_gan
+from mnist_gan.config.validate import validate_sampling
 from mnist_gan.data.datamodule import MNISTDataModule
 from mnist_gan.devices import pick_device
 from mnist_gan.errors import ConfigError
-from mnist_gan.gan import GAN
 from mnist_gan.metrics.evaluator import GanEvaluator
 from mnist_gan.metrics.report import markdown_table, write_json
-from mnist_gan.validate import validate_sampling
+from mnist_gan.training.gan import GAN
 
 log = logging.getLogger(__name__)
 

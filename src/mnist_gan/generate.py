@@ -11,10 +11,10 @@ import torch
 from omegaconf import DictConfig
 from torchvision.utils import save_image
 
-from mnist_gan.checkpoint import load_gan
+from mnist_gan.checkpoints import load_gan
+from mnist_gan.config.validate import validate_sampling
 from mnist_gan.devices import pick_device
 from mnist_gan.evaluate import requested_labels, sample_images
-from mnist_gan.validate import validate_sampling
 
 log = logging.getLogger(__name__)
 

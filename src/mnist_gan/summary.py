@@ -7,7 +7,7 @@ multirun when it ends, the Optuna search included.
 
 A run is a directory holding Hydra's ``.hydra/config.yaml`` of a training config. Its
 knob overrides come from ``.hydra/overrides.yaml``, its fate from ``run.json``
-(``run_record.py``), its last sample grid from ``samples/``. Torch-free.
+(``runs/record.py``), its last sample grid from ``samples/``. Torch-free.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from mnist_gan.hparams import COMPARED_METRICS, is_knob_override, override_key
-from mnist_gan.run_record import FINISHED, read_record
+from mnist_gan.runs.hparams import COMPARED_METRICS, is_knob_override, override_key
+from mnist_gan.runs.record import FINISHED, read_record
 
 log = logging.getLogger(__name__)
 

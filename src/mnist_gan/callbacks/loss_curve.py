@@ -9,7 +9,7 @@ from typing import Any
 import lightning as L
 from lightning.pytorch.utilities import rank_zero_only
 
-from mnist_gan.losses import MAIN_LOSSES
+from mnist_gan.training.losses import MAIN_LOSSES
 
 log = logging.getLogger(__name__)
 

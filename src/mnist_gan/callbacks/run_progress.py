@@ -9,8 +9,8 @@ from typing import Any
 import lightning as L
 import torch
 
-from mnist_gan.hparams import TRAIN_SECONDS
-from mnist_gan.run_record import update_record
+from mnist_gan.runs.hparams import TRAIN_SECONDS
+from mnist_gan.runs.record import update_record
 
 
 def logged_metrics(trainer: L.Trainer) -> dict[str, float]:

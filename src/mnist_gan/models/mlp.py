@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from mnist_gan.choices import ACTIVATIONS, OUTPUT_ACTIVATIONS
+from mnist_gan.config.choices import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from mnist_gan.models.blocks import (
     MinibatchStd,
     check_pack,

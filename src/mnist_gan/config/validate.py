@@ -14,8 +14,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from mnist_gan import choices
-from mnist_gan.config_resolvers import ACTIVATION_RANGES
+from mnist_gan.config import choices
+from mnist_gan.config.resolvers import ACTIVATION_RANGES
 from mnist_gan.data.idx import MNIST_FILES, present_files
 from mnist_gan.errors import CheckpointError, ConfigError
 

@@ -76,7 +76,7 @@ def register_resolvers() -> None:
     if not OmegaConf.has_resolver("short_dirname"):
         OmegaConf.register_new_resolver("short_dirname", short_dirname)
     if not OmegaConf.has_resolver("not_knobs"):
-        from mnist_gan.hparams import NOT_KNOBS
+        from mnist_gan.runs.hparams import NOT_KNOBS
 
         OmegaConf.register_new_resolver("not_knobs", lambda: list(NOT_KNOBS))
     if not OmegaConf.has_resolver("cores_per_job"):

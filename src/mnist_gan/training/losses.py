@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from mnist_gan.choices import GENERATOR_LOSSES, LOSSES, REDUCTIONS
+from mnist_gan.config.choices import GENERATOR_LOSSES, LOSSES, REDUCTIONS
 
 # The two losses every run reports: progress bar, NaN guard and loss curve.
 MAIN_LOSSES = ("train/d_loss", "train/g_loss")

@@ -16,7 +16,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
-from mnist_gan.choices import (
+from mnist_gan.config.choices import (
     ADAM_IMPLS,
     COMPILE_MODES,
     LATENT_DISTRIBUTIONS,
@@ -24,12 +24,12 @@ from mnist_gan.choices import (
     NUM_CLASSES,
     STEP_ORDERS,
 )
-from mnist_gan.config_resolvers import range_for_activation
-from mnist_gan.ema import copy_for_ema, update_ema, warmed_up_decay
+from mnist_gan.config.resolvers import range_for_activation
 from mnist_gan.errors import NonFiniteLossError
-from mnist_gan.losses import MAIN_LOSSES, discriminator_loss, generator_loss
-from mnist_gan.penalties import gradient_penalty, r1_penalty
-from mnist_gan.schedules import instance_noise_std
+from mnist_gan.training.ema import copy_for_ema, update_ema, warmed_up_decay
+from mnist_gan.training.losses import MAIN_LOSSES, discriminator_loss, generator_loss
+from mnist_gan.training.penalties import gradient_penalty, r1_penalty
+from mnist_gan.training.schedules import instance_noise_std
 
 
 def _plain(value: Any) -> Any:

@@ -20,24 +20,24 @@ from lightning.pytorch.loggers import Logger, TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
 from mnist_gan.callbacks.run_progress import logged_metrics
-from mnist_gan.checkpoint import read_checkpoint
-from mnist_gan.choices import AUTO_RESUME
-from mnist_gan.hparams import (
+from mnist_gan.checkpoints import read_checkpoint
+from mnist_gan.config.choices import AUTO_RESUME
+from mnist_gan.config.validate import validate_train
+from mnist_gan.runs.hparams import (
     TRAIN_SECONDS,
     compared_metrics,
     knobs,
     overridden_knobs,
     run_label,
 )
-from mnist_gan.run_record import (
+from mnist_gan.runs.record import (
     FINISHED,
     is_rank_zero,
     read_record,
     record_failure,
     update_record,
 )
-from mnist_gan.tensorboard_hparams import write_hparams
-from mnist_gan.validate import validate_train
+from mnist_gan.runs.tensorboard import write_hparams
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import torch
 
+from mnist_gan.config.validate import check_checkpoint_path
 from mnist_gan.errors import CheckpointError
-from mnist_gan.gan import GAN
-from mnist_gan.validate import check_checkpoint_path
+from mnist_gan.training.gan import GAN
 
 # Keys every checkpoint of this project holds.
 _REQUIRED_HPARAMS = ("generator", "discriminator", "latent_dim")
