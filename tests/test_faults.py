@@ -13,7 +13,7 @@ import lightning as L
 import pytest
 import torch
 
-from mnist_gan.checkpoint_io import AtomicCheckpointIO
+from mnist_gan.checkpoints import AtomicCheckpointIO
 from mnist_gan.errors import NonFiniteLossError
 from mnist_gan.train import train
 

@@ -1,7 +1,18 @@
-"""Load this project's checkpoints safely (``weights_only=True``: no code runs on load)."""
+"""This project's checkpoint files: written atomically, loaded safely.
+
+Saving: Lightning's own local save goes through a temporary file in the system temp folder
+and a ``shutil.move``, which is a plain copy (not atomic) when that folder is on another
+filesystem, and is not flushed to disk. ``AtomicCheckpointIO`` (the trainer's plugin)
+serialises the checkpoint in memory and writes it beside its target with fsync + atomic
+rename, so a crash while saving never leaves a half-written ``last.ckpt``.
+
+Loading: ``weights_only=True``, so no code runs on load, and only this project's
+checkpoints are accepted.
+"""
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import zipfile
@@ -9,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from lightning.pytorch.plugins.io import TorchCheckpointIO
 
+from mnist_gan.atomic import write_atomic
 from mnist_gan.config.validate import check_checkpoint_path
 from mnist_gan.errors import CheckpointError
 from mnist_gan.training.gan import GAN
@@ -59,3 +72,17 @@ def load_gan(path: str | os.PathLike, map_location: Any = "cpu") -> GAN:
     model = GAN(**ckpt["hyper_parameters"])
     model.load_state_dict(ckpt["state_dict"])
     return model.eval()
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """``TorchCheckpointIO`` whose saves are atomic on local paths."""
+
+    def save_checkpoint(
+        self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None
+    ) -> None:
+        if "://" in str(path):  # remote storage: Lightning's own transactional upload
+            super().save_checkpoint(checkpoint, path, storage_options)
+            return
+        buffer = io.BytesIO()
+        torch.save(checkpoint, buffer)
+        write_atomic(Path(path), buffer.getvalue())

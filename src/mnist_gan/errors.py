@@ -5,8 +5,6 @@ Torch-free, so the entry points can catch them without importing torch first.
 
 from __future__ import annotations
 
-from mnist_gan.data.errors import MNISTDataError
-
 
 class ConfigError(ValueError):
     """A config value that cannot work. The message names the key and the fix."""
@@ -14,6 +12,10 @@ class ConfigError(ValueError):
 
 class CheckpointError(ConfigError):
     """The checkpoint a config names is missing or is not a checkpoint of this project."""
+
+
+class MNISTDataError(RuntimeError):
+    """MNIST could not be found, read or verified. The message says what to do."""
 
 
 class NonFiniteLossError(FloatingPointError):

@@ -3,7 +3,7 @@ the torch-free parts (file checks, errors) load fast for early config validation
 
 from typing import Any
 
-from mnist_gan.data.errors import MNISTDataError
+from mnist_gan.errors import MNISTDataError
 
 __all__ = ["MNISTDataError", "MNISTDataModule"]
 

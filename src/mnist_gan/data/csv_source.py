@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_gan.data.errors import MNISTDataError
+from mnist_gan.errors import MNISTDataError
 
 NUM_COLUMNS = 1 + 28 * 28
 

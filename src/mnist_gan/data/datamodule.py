@@ -11,9 +11,9 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from mnist_gan.data.csv_source import load_csv
-from mnist_gan.data.errors import MNISTDataError
 from mnist_gan.data.resident_loader import ResidentBatches
 from mnist_gan.data.sources import ensure_mnist
+from mnist_gan.errors import MNISTDataError
 
 log = logging.getLogger(__name__)
 

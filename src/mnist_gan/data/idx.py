@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mnist_gan.atomic import write_atomic
-from mnist_gan.data.errors import MNISTDataError
+from mnist_gan.errors import MNISTDataError
 
 
 @dataclass(frozen=True)

