@@ -277,10 +277,19 @@ def test_compile_compiles_the_networks_in_place_and_checkpoints_keep_their_keys(
     assert compiled.discriminator._compiled_call_impl is not None
 
 
-def test_unknown_compile_mode_is_named(make_cfg):
-    cfg = make_cfg().model
-    with pytest.raises(ValueError, match="model.compile='fast'"):
-        GAN(cfg.generator, cfg.discriminator, compile="fast")
+def test_step_values_reach_the_loggers_on_every_nth_batch_of_the_fit(make_cfg, tmp_path):
+    """The module hands step values to Lightning only on the batches Lightning writes: with
+    log_every_n_steps=4 over 2 epochs of 6 batches, batches 4, 8 and 12 of the fit."""
+    run = tmp_path / "every4"
+    overrides = ("trainer.max_epochs=2", "trainer.limit_train_batches=6")
+    train(
+        make_cfg(*overrides, "trainer.log_every_n_steps=4", "eval.every_n_epochs=0", output_dir=run)
+    )
+    acc = EventAccumulator(str(run / "tensorboard"))
+    acc.Reload()
+    for name in SCALARS:
+        assert len(acc.Scalars(f"{name}_step")) == 3, name
+        assert len(acc.Scalars(f"{name}_epoch")) == 2, name
 
 
 def test_mixed_precision_trains(make_cfg, tmp_path):

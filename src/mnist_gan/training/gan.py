@@ -1,8 +1,10 @@
-"""The GAN LightningModule: the D/G step schedule, the losses and what is logged.
+"""The GAN LightningModule: networks, optimizers and the D/G step schedule.
 
 Manual optimisation with toggled optimisers (D's weights get no gradients during G's step
 and vice versa). No file or device logic lives here: callbacks do the side effects and
-Lightning places the module.
+Lightning places the module. Options are checked once, before anything is built
+(``config/validate.py``); each knob is documented beside its default in
+``conf/model/batchnorm_mlp.yaml``.
 """
 
 from __future__ import annotations
@@ -13,76 +15,28 @@ from typing import Any
 import lightning as L
 import torch
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
-from mnist_gan.config.choices import (
-    ADAM_IMPLS,
-    COMPILE_MODES,
-    LATENT_DISTRIBUTIONS,
-    LOSSES,
-    NUM_CLASSES,
-    STEP_ORDERS,
-)
+from mnist_gan.config.choices import NUM_CLASSES
 from mnist_gan.config.resolvers import range_for_activation
-from mnist_gan.errors import NonFiniteLossError
 from mnist_gan.training.ema import copy_for_ema, update_ema, warmed_up_decay
-from mnist_gan.training.losses import MAIN_LOSSES, discriminator_loss, generator_loss
+from mnist_gan.training.losses import discriminator_loss, generator_loss
 from mnist_gan.training.penalties import gradient_penalty, r1_penalty
+from mnist_gan.training.scalars import TrainingScalars
 from mnist_gan.training.schedules import instance_noise_std
-
-
-def _plain(value: Any) -> Any:
-    """Hyperparameters are kept as plain Python so checkpoints load with weights_only."""
-    if isinstance(value, DictConfig):
-        return OmegaConf.to_container(value, resolve=True)
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)) or OmegaConf.is_list(value):
-        return [_plain(v) for v in value]
-    return value
 
 
 class GAN(L.LightningModule):
     """A generator/discriminator pair trained by alternating steps.
 
-    Args:
-        generator: config of the generator network (``_target_`` + arguments).
-        discriminator: config of the discriminator network (ends in logits).
-        latent_dim: size of z.
-        latent_distribution: ``normal`` (N(0, 1)) or ``uniform`` (U(-1, 1)).
-        lr_g, lr_d: Adam learning rates.
-        betas: Adam betas for both optimisers.
-        d_steps: D steps per G step (Goodfellow's k): G steps on every k-th batch.
-        step_order: ``d_first`` (D on fresh fakes, then G on fresh noise) or ``g_first``
-            (G, then D on the same fakes, detached).
-        loss: ``bce`` (the original GAN), ``hinge``, ``least_squares`` (LSGAN) or
-            ``wasserstein`` (pair it with ``gp_weight`` or a spectral-norm D).
-        g_loss: for ``bce``: ``non_saturating`` or ``minimax``.
-        d_loss_reduction: for ``bce``: combine D's real and fake terms by ``mean`` or ``sum``.
-        real_label: for ``bce``: D's target for real images (< 1 = one-sided label smoothing).
-        gp_weight: WGAN-GP's λ on E[(‖∇D(x̂)‖ - 1)²] at real/fake interpolates (0 = off).
-        r1_weight: R1's γ on ½E[‖∇D(x)‖²] at real images (0 = off).
-        instance_noise: std of Gaussian noise added to every image D sees (0 = off)...
-        instance_noise_epochs: ...annealed linearly to 0 over this many epochs (None = constant).
-        ema_decay: keep an exponential moving average of G's weights with this decay
-            (None = off), warmed up as min(decay, (1 + n)/(10 + n)) after n updates so the
-            random initial weights fade fast. When on, samples, sample grids and evaluation
-            use the average.
-        conditional: feed the digit label to G (one-hot beside z) and D (projection); G's
-            step and D's fakes use the real batch's labels.
-        gradient_clip_val: clip each network's gradient norm (None = off).
-        d_joint_batch: D's step runs one forward over ``cat([real, fake])`` instead of two:
-            the same arithmetic for a D without batch-norm (the configured ones), with D's
-            matmuls at twice the batch, which use the hardware better. Set ``false`` for a D
-            whose batch-norm must see real and fake batches apart.
-        adam_impl: Adam's kernel: ``fused`` (one kernel for all tensors; CPU and CUDA),
-            ``foreach`` (batched ops) or ``loop`` (one tensor at a time). Same mathematics.
-        compile: ``torch.compile`` mode for G and D (``None`` = eager). The networks are
-            compiled in place, so checkpoints keep their keys and load either way;
-            ``reduce-overhead`` adds CUDA graphs on a GPU and is plain ``default`` on a CPU.
-        num_sample_images: size of the fixed latent batch that drives the sample grids.
-        sample_seed: seed of that fixed batch (it is also saved in checkpoints).
+    ``generator`` and ``discriminator`` are configs (``_target_`` + arguments) of the two
+    networks; D ends in logits. The other arguments are the training knobs of
+    ``conf/model/``: the latent, Adam, the step schedule (``d_steps``, ``step_order``),
+    the loss and its BCE options, the remedies against collapse (``gp_weight``,
+    ``r1_weight``, ``instance_noise``, ``ema_decay``, ``conditional``), speed options
+    (``d_joint_batch``, ``adam_impl``, ``compile``) and the fixed latent batch of the
+    sample grids. Hyperparameters must be plain containers (Hydra's ``_convert_: all``),
+    so checkpoints load with ``weights_only=True``.
     """
 
     def __init__(
@@ -114,54 +68,8 @@ class GAN(L.LightningModule):
         sample_seed: int = 0,
     ) -> None:
         super().__init__()
-        if latent_distribution not in LATENT_DISTRIBUTIONS:
-            raise ValueError(
-                f"model.latent_distribution={latent_distribution!r}; use one of "
-                f"{LATENT_DISTRIBUTIONS}"
-            )
-        if adam_impl not in ADAM_IMPLS:
-            raise ValueError(f"model.adam_impl={adam_impl!r}; use one of {ADAM_IMPLS}")
-        if compile is not None and compile not in COMPILE_MODES:
-            raise ValueError(
-                f"model.compile={compile!r}; use null (eager) or one of {COMPILE_MODES}"
-            )
-        if loss not in LOSSES:
-            raise ValueError(f"model.loss={loss!r}; use one of {LOSSES}")
-        if ema_decay is not None and not 0 <= ema_decay < 1:
-            raise ValueError(f"model.ema_decay={ema_decay}; use a number in [0, 1) or null")
-        if step_order not in STEP_ORDERS:
-            raise ValueError(f"model.step_order={step_order!r}; use one of {STEP_ORDERS}")
         self.automatic_optimization = False
-        self.save_hyperparameters(
-            {
-                "generator": _plain(generator),
-                "discriminator": _plain(discriminator),
-                "latent_dim": int(latent_dim),
-                "latent_distribution": latent_distribution,
-                "lr_g": float(lr_g),
-                "lr_d": float(lr_d),
-                "betas": [float(b) for b in betas],
-                "d_steps": int(d_steps),
-                "step_order": step_order,
-                "loss": loss,
-                "g_loss": g_loss,
-                "d_loss_reduction": d_loss_reduction,
-                "real_label": float(real_label),
-                "gp_weight": float(gp_weight),
-                "r1_weight": float(r1_weight),
-                "instance_noise": float(instance_noise),
-                "instance_noise_epochs": instance_noise_epochs,
-                "ema_decay": ema_decay,
-                "conditional": bool(conditional),
-                "gradient_clip_val": gradient_clip_val,
-                "d_joint_batch": bool(d_joint_batch),
-                "adam_impl": adam_impl,
-                "compile": compile,
-                "num_sample_images": int(num_sample_images),
-                "sample_seed": int(sample_seed),
-            },
-            logger=False,
-        )
+        self.save_hyperparameters(logger=False)
         classes = {"num_classes": NUM_CLASSES} if conditional else {}
         self.generator: nn.Module = instantiate(self.hparams.generator, **classes)
         self.discriminator: nn.Module = instantiate(self.hparams.discriminator, **classes)
@@ -171,6 +79,7 @@ class GAN(L.LightningModule):
             copy_for_ema(self.generator) if ema_decay is not None else None
         )
         self._ema_updates = 0  # saved in checkpoints: the warm-up continues across resumes
+        self.scalars = TrainingScalars()
         self.value_range = tuple(
             range_for_activation(self.hparams.generator.get("output_activation", "tanh"))
         )
@@ -393,7 +302,7 @@ class GAN(L.LightningModule):
                 _, metrics["train/g_loss"] = self._generator_step(
                     opt_g, real.shape[0], labels, noise_std
                 )
-        self._record(metrics, batch_idx)
+        self.scalars.record(self, metrics, batch_idx)
 
     # ----------------------------------------------------------------- RNG across resumes
     # The noise G trains on comes from torch's global generator. Its state is saved with
@@ -420,79 +329,9 @@ class GAN(L.LightningModule):
         if self.trainer.world_size > 1:
             torch.manual_seed(int(torch.randint(0, 2**62, ())) + self.global_rank)
 
-    # ----------------------------------------------------------------- logging
-    # ``self.log`` costs about a millisecond per call (Lightning walks its result collection),
-    # several times the arithmetic of a small GAN step. Lightning writes step scalars only
-    # every ``log_every_n_steps`` batches anyway, so step values are logged only on those
-    # batches, and epoch means are accumulated here as tensors (no host sync) and logged
-    # once per epoch: ``train/<name>_step`` and ``train/<name>_epoch``, as Lightning names them.
+    # ----------------------------------------------------------------- scalars
     def on_train_epoch_start(self) -> None:
-        self._epoch_sums: dict[str, torch.Tensor] = {}
-        self._epoch_counts: dict[str, int] = {}
-        # First non-finite batch of each loss (-1 = none) and its value, kept on the device
-        # and read on the batches that log anyway and on the epoch's last batch, so the
-        # guard adds no host sync while it still names the exact batch.
-        self._first_bad: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
-
-    def _watch_finite(self, metrics: dict[str, torch.Tensor], batch_idx: int) -> None:
-        for name in MAIN_LOSSES:
-            if name not in metrics:
-                continue
-            value = metrics[name]
-            first, first_value = self._first_bad.get(
-                name,
-                (torch.full((), -1, device=value.device), torch.zeros((), device=value.device)),
-            )
-            new = ~torch.isfinite(value) & (first < 0)
-            self._first_bad[name] = (
-                torch.where(new, batch_idx, first),
-                torch.where(new, value.float(), first_value),
-            )
-
-    def _raise_if_diverged(self) -> None:
-        for name, (first, value) in self._first_bad.items():
-            batch = int(first)
-            if batch >= 0:
-                raise NonFiniteLossError(
-                    f"{name} became {float(value)} at epoch {self.current_epoch}, batch {batch}: "
-                    "training stopped and the checkpoints saved before it are intact; lower "
-                    "model.lr_g/model.lr_d or set model.gradient_clip_val (e.g. 1.0)"
-                )
-
-    def _logs_this_batch(self) -> bool:
-        connector = getattr(self.trainer, "_logger_connector", None)
-        return bool(getattr(connector, "should_update_logs", True)) or bool(
-            self.trainer.fast_dev_run
-        )
-
-    def _record(self, metrics: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._watch_finite(metrics, batch_idx)
-        logs = self._logs_this_batch()
-        if logs or batch_idx + 1 >= self.trainer.num_training_batches:
-            self._raise_if_diverged()
-        for name, value in metrics.items():
-            total = self._epoch_sums.get(name)
-            self._epoch_sums[name] = value.float() if total is None else total + value
-            self._epoch_counts[name] = self._epoch_counts.get(name, 0) + 1
-        if logs:
-            self.log_dict(
-                {f"{k}_step": v for k, v in metrics.items()},
-                on_step=True,
-                on_epoch=False,
-                batch_size=1,
-            )
-            self.log_dict(
-                {name.split("/")[-1]: metrics[name] for name in MAIN_LOSSES if name in metrics},
-                on_step=True,
-                on_epoch=False,
-                prog_bar=True,
-                logger=False,
-                batch_size=1,
-            )
+        self.scalars.start_epoch()
 
     def on_train_epoch_end(self) -> None:
-        means = {
-            f"{name}_epoch": total / self._epoch_counts[name]
-            for name, total in self._epoch_sums.items()
-        }
-        self.log_dict(means, on_step=False, on_epoch=True, batch_size=1)
+        self.scalars.end_epoch(self)
