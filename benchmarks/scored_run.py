@@ -11,7 +11,8 @@ import torch
 from mnist_gan.checkpoints import load_gan
 from mnist_gan.config.compose import compose_config
 from mnist_gan.data import MNISTDataModule
-from mnist_gan.evaluate import make_evaluator, requested_labels, sample_images
+from mnist_gan.evaluate import make_evaluator
+from mnist_gan.sampling import requested_labels, sample_images
 from mnist_gan.train import train
 
 from timing import EpochTimer

@@ -47,8 +47,9 @@ from torch.utils.flop_counter import FlopCounterMode
 from mnist_gan.config.compose import compose_config
 from mnist_gan.data import MNISTDataModule
 from mnist_gan.data.idx import MNIST_FILES
-from mnist_gan.evaluate import make_evaluator, sample_images
+from mnist_gan.evaluate import make_evaluator
 from mnist_gan.metrics.report import COLUMNS
+from mnist_gan.sampling import sample_images
 from mnist_gan.train import train
 
 from timing import EpochTimer

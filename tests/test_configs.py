@@ -25,7 +25,7 @@ def test_model_options_instantiate_with_matching_data_range(make_cfg, model):
     data = instantiate(cfg.data)
     assert isinstance(data, MNISTDataModule)
     assert list(data.value_range) == list(gan.value_range)
-    images = gan.generate(n=2)
+    images = gan.sample(n=2)
     assert images.shape == (2, 1, 28, 28)
 
 

@@ -13,9 +13,10 @@ import torch
 
 from mnist_gan.checkpoints import load_gan
 from mnist_gan.config.compose import compose_config
-from mnist_gan.evaluate import evaluate, sample_images
+from mnist_gan.evaluate import evaluate
 from mnist_gan.generate import generate
 from mnist_gan.metrics.evaluator import SCALARS
+from mnist_gan.sampling import sample_images
 from mnist_gan.train import train
 
 from conftest import REPO

@@ -176,7 +176,7 @@ def test_samples_come_from_the_ema_generator(make_cfg):
         for p in gan.generator_ema.parameters():
             p.zero_()
     # all-zero weights: tanh(0) = 0, the middle of [-1, 1], i.e. 0.5 in [0, 1]
-    assert torch.all(gan.generate(n=4) == 0.5)
+    assert torch.all(gan.sample(n=4) == 0.5)
 
 
 # ------------------------------------------------------------------ packing, stddev, SN

@@ -14,7 +14,7 @@ from torchvision.utils import save_image
 from mnist_gan.checkpoints import load_gan
 from mnist_gan.config.validate import validate_sampling
 from mnist_gan.devices import pick_device
-from mnist_gan.evaluate import requested_labels, sample_images
+from mnist_gan.sampling import requested_labels, sample_images
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def generate(cfg: DictConfig) -> dict[str, Path]:
         None if row_labels is None else row_labels.repeat_interleave(cfg.interpolation.steps)
     )
     save_image(
-        model.generate(walk.to(device), labels=walk_labels).cpu(),
+        model.sample(walk.to(device), labels=walk_labels).cpu(),
         paths["interpolation"],
         nrow=cfg.interpolation.steps,
         padding=2,

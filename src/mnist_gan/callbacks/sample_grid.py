@@ -28,7 +28,7 @@ class SampleGrid(L.Callback):
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self.every_n_epochs <= 0 or (trainer.current_epoch + 1) % self.every_n_epochs:
             return
-        images = pl_module.generate(pl_module.sample_z).cpu()
+        images = pl_module.sample(pl_module.sample_z).cpu()
         grid = make_grid(images, nrow=self.nrow, padding=2, pad_value=1.0)
         self.dirpath.mkdir(parents=True, exist_ok=True)
         save_image(grid, self.dirpath / f"epoch_{trainer.current_epoch:04d}.png")

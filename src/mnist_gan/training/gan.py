@@ -126,7 +126,7 @@ class GAN(L.LightningModule):
         return self.generator_ema if self.generator_ema is not None else self.generator
 
     @torch.no_grad()
-    def generate(
+    def sample(
         self,
         z: torch.Tensor | None = None,
         n: int | None = None,
@@ -156,14 +156,14 @@ class GAN(L.LightningModule):
         return ((images.float() - low) / (high - low)).clamp_(0, 1)
 
     @torch.no_grad()
-    def generate_in_chunks(
+    def sample_in_chunks(
         self, z: torch.Tensor, labels: torch.Tensor | None = None, chunk: int = 2000
     ) -> torch.Tensor:
-        """``generate`` over many latents, ``chunk`` at a time (bounded memory)."""
+        """``sample`` over many latents, ``chunk`` at a time (bounded memory)."""
         z_chunks = z.split(chunk)
         label_chunks = labels.split(chunk) if labels is not None else [None] * len(z_chunks)
         return torch.cat(
-            [self.generate(z, labels=y) for z, y in zip(z_chunks, label_chunks, strict=True)]
+            [self.sample(z, labels=y) for z, y in zip(z_chunks, label_chunks, strict=True)]
         )
 
     # ----------------------------------------------------------------- training
