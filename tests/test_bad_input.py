@@ -43,6 +43,11 @@ def test_bad_training_values_are_refused_before_training(make_cfg, override, mes
     assert message in text and "\n" not in text
 
 
+def test_packing_with_a_conditional_d_is_refused_by_the_one_check(make_cfg):
+    with pytest.raises(ConfigError, match="a pack mixes digits"):
+        validate_train(make_cfg("model.discriminator.pack=2", "model.conditional=true"))
+
+
 def test_data_dir_that_is_a_file(make_cfg, tmp_path):
     a_file = tmp_path / "data.txt"
     a_file.write_text("not a folder")

@@ -264,8 +264,6 @@ def test_conditional_networks_read_the_label():
     nn.init.normal_(d.embed.weight)
     out = d(x, torch.tensor([0, 9]))
     assert out[0] != out[1]
-    with pytest.raises(ValueError, match="do not combine"):
-        MLPDiscriminator(hidden=[16], num_classes=10, pack=2)
 
 
 @pytest.fixture(scope="module")

@@ -66,7 +66,7 @@ def train_main(cfg: DictConfig) -> float | None:
         validate_train(cfg)
         from mnist_gan.train import train
 
-        metrics = train(cfg)
+        metrics = train(cfg, validated=True)
         result[0] = metrics.get(cfg.get("optimized_metric") or "", None)
     return result[0]
 
@@ -77,7 +77,7 @@ def eval_main(cfg: DictConfig) -> None:
         validate_sampling(cfg)
         from mnist_gan.evaluate import evaluate
 
-        evaluate(cfg)
+        evaluate(cfg, validated=True)
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="generate")
@@ -86,4 +86,4 @@ def generate_main(cfg: DictConfig) -> None:
         validate_sampling(cfg)
         from mnist_gan.generate import generate
 
-        generate(cfg)
+        generate(cfg, validated=True)

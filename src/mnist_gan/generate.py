@@ -32,8 +32,9 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
     return images.squeeze(1).mul(255).round().clamp(0, 255).to(torch.uint8).numpy()
 
 
-def generate(cfg: DictConfig) -> dict[str, Path]:
-    validate_sampling(cfg)
+def generate(cfg: DictConfig, *, validated: bool = False) -> dict[str, Path]:
+    if not validated:  # the CLI checks before importing torch
+        validate_sampling(cfg)
     device = pick_device(cfg.device)
     model = load_gan(cfg.ckpt_path, map_location=device).to(device)
     digit = cfg.get("digit")

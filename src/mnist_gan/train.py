@@ -103,16 +103,22 @@ def _record(run_dir: Path, **fields: Any) -> None:
         update_record(run_dir, **fields)
 
 
-def train(cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = ()) -> dict[str, float]:
+def train(
+    cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = (), *, validated: bool = False
+) -> dict[str, float]:
     """Train a GAN as configured; return the final logged metrics as floats.
 
-    ``extra_callbacks`` are added to the configured ones (for benchmarks and tests).
+    ``extra_callbacks`` are added to the configured ones (for benchmarks and tests);
+    ``validated``: the caller has already run ``validate_train`` on ``cfg`` (the CLI does,
+    before importing torch).
     Raises ``ConfigError``/``CheckpointError`` before anything is built when the config
     cannot work, and ``NonFiniteLossError`` if training diverges; either way ``run.json``
     says ``failed`` with the error's first line.
     """
     run_dir = Path(cfg.paths.output_dir)
     try:
+        if not validated:
+            validate_train(cfg)
         return _train(cfg, run_dir, extra_callbacks)
     except (KeyboardInterrupt, SystemExit):
         # Lightning ends a fit stopped by Ctrl-C with SystemExit; ckpt_path=auto resumes it
@@ -136,7 +142,6 @@ def _resume_point(cfg: DictConfig, run_dir: Path) -> tuple[str | None, dict | No
 
 
 def _train(cfg: DictConfig, run_dir: Path, extra_callbacks: Sequence[L.Callback]) -> dict:
-    validate_train(cfg)
     ckpt_path, finished = _resume_point(cfg, run_dir)
     if finished is not None:
         log.info(

@@ -22,13 +22,6 @@ def pack(x: torch.Tensor, m: int) -> torch.Tensor:
     return x[:n].reshape(n // m, m * x.shape[1], *x.shape[2:])
 
 
-def check_pack(m: int, num_classes: int | None) -> None:
-    if m < 1:
-        raise ValueError(f"pack={m} must be >= 1")
-    if m > 1 and num_classes:
-        raise ValueError("packing and a conditional D do not combine; set pack=1")
-
-
 class MinibatchStd(nn.Module):
     """Appends one feature: the standard deviation of each feature across a group of
     samples, averaged (ProGAN/StyleGAN, Karras et al. 2018). A collapsed generator makes

@@ -11,7 +11,6 @@ from torch import nn
 
 from mnist_gan.models.blocks import (
     MinibatchStd,
-    check_pack,
     condition_latent,
     discriminator_output,
     pack,
@@ -96,7 +95,6 @@ class ConvDiscriminator(nn.Module):
         super().__init__()
         if len(channels) != 2:
             raise ValueError(f"channels={list(channels)}: give the widths at 14×14 and 7×7")
-        check_pack(pack, num_classes)
         c14, c7 = channels
         self.pack = pack
         self.num_classes = num_classes

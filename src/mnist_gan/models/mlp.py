@@ -14,7 +14,6 @@ from torch import nn
 from mnist_gan.config.choices import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from mnist_gan.models.blocks import (
     MinibatchStd,
-    check_pack,
     condition_latent,
     discriminator_output,
     pack,
@@ -119,7 +118,6 @@ class MLPDiscriminator(nn.Module):
         num_classes: int | None = None,
     ) -> None:
         super().__init__()
-        check_pack(pack, num_classes)
         self.pack = pack
         self.num_classes = num_classes
         layers: list[nn.Module] = [nn.Flatten()]
