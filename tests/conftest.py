@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import torch
 from omegaconf import DictConfig
 
 from mnist_gan.config.compose import compose_config
@@ -56,3 +59,32 @@ def make_cfg(tmp_path: Path, mnist_dir: Path) -> Callable[..., DictConfig]:
         return compose_config("train", [*base, *overrides], output_dir or tmp_path / "run")
 
     return _make
+
+
+def train_unbroken(overrides: list[str], run_dir: Path) -> Path:
+    """Train ``train.py`` with ``overrides`` into ``run_dir`` in one go; its last.ckpt."""
+    done = subprocess.run(
+        [sys.executable, str(REPO / "train.py"), *overrides, f"hydra.run.dir={run_dir}"],
+        cwd=run_dir.parent,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return run_dir / "checkpoints" / "last.ckpt"
+
+
+def _states_equal(a: dict, b: dict) -> bool:
+    return set(a) == set(b) and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def assert_same_training_state(path_a: Path, path_b: Path, epoch: int) -> None:
+    """Two checkpoints hold bit-for-bit the same epoch, weights (sample latents included)
+    and optimizer states."""
+    a = torch.load(path_a, weights_only=True)
+    b = torch.load(path_b, weights_only=True)
+    assert a["epoch"] == b["epoch"] == epoch
+    assert _states_equal(a["state_dict"], b["state_dict"])
+    for opt_a, opt_b in zip(a["optimizer_states"], b["optimizer_states"], strict=True):
+        for key, state in opt_a["state"].items():
+            assert _states_equal(state, opt_b["state"][key])

@@ -17,7 +17,7 @@ from mnist_gan.checkpoints import AtomicCheckpointIO
 from mnist_gan.errors import NonFiniteLossError
 from mnist_gan.train import train
 
-from conftest import REPO
+from conftest import REPO, assert_same_training_state, train_unbroken
 
 
 def sha256(path: Path) -> str:
@@ -102,10 +102,6 @@ KILL_RUN = [
 ]
 
 
-def _states_equal(a: dict, b: dict) -> bool:
-    return set(a) == set(b) and all(torch.equal(a[k], b[k]) for k in a)
-
-
 def test_sigkilled_run_resumes_from_the_last_epoch_as_if_never_stopped(mnist_dir, tmp_path):
     """A real training process is SIGKILLed after an epoch; resuming it with ckpt_path ends
     with bit-for-bit the weights, optimizer state and sample latents of an unbroken run."""
@@ -142,22 +138,8 @@ def test_sigkilled_run_resumes_from_the_last_epoch_as_if_never_stopped(mnist_dir
     )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
 
-    unbroken = tmp_path / "unbroken"
-    done = subprocess.run(
-        [sys.executable, str(REPO / "train.py"), *common, f"hydra.run.dir={unbroken}"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    a = torch.load(last, weights_only=True)
-    b = torch.load(unbroken / "checkpoints" / "last.ckpt", weights_only=True)
-    assert a["epoch"] == b["epoch"] == 2
-    assert _states_equal(a["state_dict"], b["state_dict"])  # incl. the sample latents
-    for opt_a, opt_b in zip(a["optimizer_states"], b["optimizer_states"], strict=True):
-        for key, state in opt_a["state"].items():
-            assert _states_equal(state, opt_b["state"][key])
+    unbroken = train_unbroken(common, tmp_path / "unbroken")
+    assert_same_training_state(last, unbroken, epoch=2)
 
 
 def test_ctrl_c_ends_cleanly_with_a_checkpoint_and_flushed_logs(mnist_dir, tmp_path):

@@ -24,7 +24,12 @@ def test_the_listed_packages_are_every_package_of_the_source_tree():
         for init in src.rglob("__init__.py")
         if "egg-info" not in str(init)
     }
-    assert listed == found | {"mnist_gan.conf"}
+    groups = {
+        ".".join(("mnist_gan", *folder.relative_to(REPO).parts))
+        for folder in (REPO / "conf").rglob("*")
+        if folder.is_dir() and folder.name != "__pycache__"
+    }
+    assert listed == found | {"mnist_gan.conf"} | groups
     assert (REPO / "conf" / "__init__.py").is_file()
     assert not (src / "mnist_gan" / "conf").exists()  # no link: conf/ is the one copy
 

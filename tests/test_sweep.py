@@ -21,7 +21,7 @@ from mnist_gan.runs.hparams import COMPARED_METRICS, knobs, run_label
 from mnist_gan.runs.record import read_record
 from mnist_gan.summary import main as summary_main
 
-from conftest import REPO
+from conftest import REPO, assert_same_training_state, train_unbroken
 
 # Each job: a few batches and a small evaluation after its last epoch.
 TINY = [
@@ -205,10 +205,6 @@ def _digests(job: Path) -> dict[str, str]:
     }
 
 
-def _states_equal(a: dict, b: dict) -> bool:
-    return set(a) == set(b) and all(torch.equal(a[k], b[k]) for k in a)
-
-
 @pytest.mark.slow
 def test_killed_sweep_rerun_skips_finished_jobs_resumes_the_killed_one_and_runs_the_rest(
     mnist_dir, tmp_path
@@ -256,23 +252,9 @@ def test_killed_sweep_rerun_skips_finished_jobs_resumes_the_killed_one_and_runs_
     assert "resuming from" in (jobs[1] / "train.log").read_text()
     assert len(summary_rows(sweep_dir)) == 3
 
-    unbroken = tmp_path / "unbroken"
     single = [c.replace("seed=1,2,3", "seed=2") for c in common]
-    done = subprocess.run(
-        [sys.executable, str(REPO / "train.py"), *single, f"hydra.run.dir={unbroken}"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    a = torch.load(jobs[1] / "checkpoints" / "last.ckpt", weights_only=True)
-    b = torch.load(unbroken / "checkpoints" / "last.ckpt", weights_only=True)
-    assert a["epoch"] == b["epoch"] == 2
-    assert _states_equal(a["state_dict"], b["state_dict"])
-    for opt_a, opt_b in zip(a["optimizer_states"], b["optimizer_states"], strict=True):
-        for key, state in opt_a["state"].items():
-            assert _states_equal(state, opt_b["state"][key])
+    unbroken = train_unbroken(single, tmp_path / "unbroken")
+    assert_same_training_state(jobs[1] / "checkpoints" / "last.ckpt", unbroken, epoch=2)
 
 
 def _fake_run(folder: Path, name: str, overrides: list[str], record: dict | None) -> None:
