@@ -59,24 +59,28 @@ class Run:
         return grids[-1] if grids else None
 
 
-def _is_train_run(path: Path) -> bool:
+def _train_config(path: Path) -> DictConfig | None:
+    """The run's composed config when ``path`` holds a training run, else None."""
     config = path / ".hydra" / "config.yaml"
     if not config.is_file():
-        return False
+        return None
     try:
         cfg = OmegaConf.load(config)
     except Exception:  # noqa: BLE001 (an unreadable config is simply not a run)
-        return False
-    return isinstance(cfg, DictConfig) and "model" in cfg and "trainer" in cfg
+        return None
+    is_run = isinstance(cfg, DictConfig) and "model" in cfg and "trainer" in cfg
+    return cfg if is_run else None
 
 
-def find_run_dirs(root: Path) -> list[Path]:
-    """Every training run directory under ``root`` (``root`` itself included)."""
+def find_runs(root: Path) -> list[tuple[Path, DictConfig]]:
+    """Every training run directory under ``root`` (``root`` itself included), with its
+    config."""
     found = []
     for current, dirs, _files in os.walk(root):
         path = Path(current)
-        if _is_train_run(path):
-            found.append(path)
+        cfg = _train_config(path)
+        if cfg is not None:
+            found.append((path, cfg))
             dirs[:] = []  # a run holds no runs
         else:
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -103,14 +107,7 @@ def _overrides(path: Path) -> dict[str, str]:
     }
 
 
-def _config_value(path: Path, key: str) -> Any:
-    try:
-        return OmegaConf.select(OmegaConf.load(path / ".hydra" / "config.yaml"), key)
-    except Exception:  # noqa: BLE001
-        return None
-
-
-def read_run(path: Path, root: Path) -> Run:
+def read_run(path: Path, root: Path, cfg: DictConfig) -> Run:
     record = read_record(path) or {}
     status = record.get("status") or "no record"
     if status == "running":
@@ -126,9 +123,9 @@ def read_run(path: Path, root: Path) -> Run:
         epochs=record.get("epochs"),
         train_seconds=record.get("train_seconds"),
         metrics=metrics,
-        optimized_metric=record.get("optimized_metric") or _config_value(path, "optimized_metric"),
+        optimized_metric=record.get("optimized_metric") or cfg.get("optimized_metric"),
         optimized_metric_mode=record.get("optimized_metric_mode")
-        or _config_value(path, "optimized_metric_mode")
+        or cfg.get("optimized_metric_mode")
         or "min",
     )
 
@@ -164,7 +161,7 @@ def collect(root: str | Path) -> list[Run]:
         raise SummaryError(f"{root} does not exist; pass a sweep directory or a folder of runs")
     if not root.is_dir():
         raise SummaryError(f"{root} is a file; pass a sweep directory or a folder of runs")
-    runs = [read_run(path, root) for path in find_run_dirs(root)]
+    runs = [read_run(path, root, cfg) for path, cfg in find_runs(root)]
     if not runs:
         raise SummaryError(
             f"{root} holds no training runs (no .hydra/config.yaml of train.py below it); "
@@ -224,9 +221,9 @@ def write_markdown(runs: Sequence[Run], path: Path, title: str) -> None:
     keep = [i for i, name in enumerate(header) if not name.startswith(DIGIT_METRIC)]
     metric = runs[0].optimized_metric
     mode = runs[0].optimized_metric_mode
+    differing = set(differing_keys(runs))
     common = sorted(
-        {f"{k}={v}" for run in runs for k, v in run.overrides.items()}
-        - {f"{k}={run.overrides.get(k)}" for run in runs for k in differing_keys(runs)}
+        {f"{k}={v}" for run in runs for k, v in run.overrides.items() if k not in differing}
     )
     lines = [
         f"# {title}",
