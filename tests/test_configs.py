@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
+
 import lightning as L
 import pytest
-from hydra.utils import instantiate
+from hydra.utils import get_class, instantiate
 from omegaconf import OmegaConf
 
 from mnist_gan.config.compose import CONF_DIR
@@ -52,6 +54,22 @@ def test_tutorial_recipes(make_cfg):
     assert minimal.data.batch_size == 16 and minimal.model.d_loss_reduction == "sum"
     assert list(minimal.data.value_range) == [0.0, 1.0]
     assert minimal.model.generator.output_activation == "sigmoid"
+
+
+@pytest.mark.parametrize("model", options("model"))
+def test_model_variants_hold_only_keys_their_networks_use(make_cfg, model):
+    """Every network key is an argument of its class, and none sits unused (a slope
+    without LeakyReLU, BatchNorm settings without BatchNorm)."""
+    cfg = make_cfg(f"model={model}")
+    for name in ("generator", "discriminator"):
+        net = OmegaConf.to_container(cfg.model[name])
+        accepted = inspect.signature(get_class(net.pop("_target_"))).parameters
+        assert set(net) <= set(accepted), f"{model}.{name}: {set(net) - set(accepted)}"
+        assert "latent_dim" not in net  # the module passes its own
+        if "negative_slope" in net:
+            assert net.get("activation", "leaky_relu") == "leaky_relu", f"{model}.{name}"
+        if {"batch_norm_eps", "batch_norm_momentum"} & set(net):
+            assert net["batch_norm"], f"{model}.{name}"
 
 
 def test_data_range_follows_the_generator_activation(make_cfg):

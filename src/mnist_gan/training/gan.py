@@ -4,7 +4,7 @@ Manual optimisation with toggled optimisers (D's weights get no gradients during
 and vice versa). No file or device logic lives here: callbacks do the side effects and
 Lightning places the module. Options are checked once, before anything is built
 (``config/validate.py``); each knob is documented beside its default in
-``conf/model/batchnorm_mlp.yaml``.
+``conf/model/base/gan.yaml``.
 """
 
 from __future__ import annotations
@@ -71,7 +71,9 @@ class GAN(L.LightningModule):
         self.automatic_optimization = False
         self.save_hyperparameters(logger=False)
         classes = {"num_classes": NUM_CLASSES} if conditional else {}
-        self.generator: nn.Module = instantiate(self.hparams.generator, **classes)
+        self.generator: nn.Module = instantiate(
+            self.hparams.generator, latent_dim=latent_dim, **classes
+        )
         self.discriminator: nn.Module = instantiate(self.hparams.discriminator, **classes)
         # The averaged G is a frozen copy: no optimiser sees it, DDP ignores it, checkpoints
         # keep it (it is what samples and evaluation use).
