@@ -31,6 +31,9 @@ BAD_TRAIN_VALUES = [
     ("model.compile=fast", "use null (eager) or one of default"),
     ("data.value_range=[0,1]", "does not match the generator's tanh output"),
     ("model.generator.output_activation=relu", "use one of tanh, sigmoid"),
+    ("model.loss=huber", "use one of bce, hinge, least_squares, wasserstein"),
+    ("model.g_loss=hinge_typo", "use one of non_saturating, minimax"),
+    ("model.d_loss_reduction=avg", "use one of mean, sum"),
     ("ckpt_path=/nonexistent/last.ckpt", "ckpt_path=/nonexistent/last.ckpt does not exist"),
 ]
 

@@ -13,6 +13,7 @@ from hydra.utils import instantiate
 from torch import nn
 
 from mnist_gan.checkpoints import read_checkpoint
+from mnist_gan.config import choices
 from mnist_gan.config.compose import compose_config
 from mnist_gan.errors import ConfigError
 from mnist_gan.evaluate import evaluate
@@ -22,9 +23,16 @@ from mnist_gan.models import ConvDiscriminator, ConvGenerator, MLPDiscriminator
 from mnist_gan.models.blocks import MinibatchStd, pack
 from mnist_gan.train import train
 from mnist_gan.training.ema import copy_for_ema, update_ema, warmed_up_decay
-from mnist_gan.training.losses import discriminator_loss, generator_loss
+from mnist_gan.training.losses import (
+    BCE_G_LOSSES,
+    COMBINE,
+    D_LOSSES,
+    G_LOSSES,
+    discriminator_loss,
+    generator_loss,
+)
 from mnist_gan.training.penalties import gradient_penalty, r1_penalty
-from mnist_gan.training.schedules import instance_noise_std
+from mnist_gan.training.schedules import instance_noise_std, with_instance_noise
 
 OPTIONS = {
     "hinge": ["model.loss=hinge"],
@@ -80,8 +88,14 @@ def test_hinge_least_squares_and_wasserstein_by_hand():
     assert discriminator_loss(real, fake, kind="wasserstein").item() == pytest.approx(
         (-3.0 + 0.25) / 2 - (2.0 + 0.5) / 2
     )
-    with pytest.raises(ValueError, match="unknown loss"):
-        discriminator_loss(real, fake, kind="huber")
+
+
+def test_loss_tables_offer_exactly_the_checked_options():
+    """validate.py checks the names against choices.py; the losses look them up here."""
+    assert set(D_LOSSES) == set(choices.LOSSES)
+    assert set(G_LOSSES) | {"bce"} == set(choices.LOSSES)
+    assert set(BCE_G_LOSSES) == set(choices.GENERATOR_LOSSES)
+    assert set(COMBINE) == set(choices.REDUCTIONS)
 
 
 # ------------------------------------------------------------------ penalties by hand
@@ -247,7 +261,7 @@ def test_instance_noise_anneals_linearly_to_zero():
 def test_instance_noise_reaches_d_with_the_configured_std(make_cfg):
     gan = instantiate(make_cfg("model.instance_noise=0.3").model, _recursive_=False)
     x = torch.zeros(1000, 1, 28, 28)
-    assert gan._seen_by_d(x, gan._noise_std(0)).std().item() == pytest.approx(0.3, rel=0.02)
+    assert with_instance_noise(x, gan._noise_std(0)).std().item() == pytest.approx(0.3, rel=0.02)
 
 
 # ------------------------------------------------------------------ conditional

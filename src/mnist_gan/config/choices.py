@@ -1,5 +1,6 @@
-"""The options each string-valued knob accepts: one torch-free source for the model code
-(which raises on anything else) and for the early config check in ``validate.py``."""
+"""The options each string-valued knob accepts, torch-free, for the one early config check
+in ``validate.py``; the model code looks each option up in a table of its own, and the
+tests keep those tables to these names."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-
 GENERATOR_LOSSES = ("non_saturating", "minimax")
 REDUCTIONS = ("mean", "sum")
 ACTIVATIONS = ("relu", "leaky_relu")
-OUTPUT_ACTIVATIONS = ("tanh", "sigmoid")
+# The pixel range each generator output activation produces: the data module maps real
+# images into the same range (data.value_range) so D compares like with like, and samples
+# are mapped from it to [0, 1].
+ACTIVATION_RANGES: dict[str, tuple[float, float]] = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
+OUTPUT_ACTIVATIONS = tuple(ACTIVATION_RANGES)
 LOSSES = ("bce", "hinge", "least_squares", "wasserstein")
 # MNIST's digits: the conditional networks' label count and the judge's classes.
 NUM_CLASSES = 10

@@ -7,24 +7,13 @@ import os
 
 from omegaconf import OmegaConf
 
-# The pixel range each generator output activation produces; the data module normalises
-# real images into the same range so D compares like with like.
-ACTIVATION_RANGES: dict[str, tuple[float, float]] = {
-    "tanh": (-1.0, 1.0),
-    "sigmoid": (0.0, 1.0),
-}
+from mnist_gan.config.choices import ACTIVATION_RANGES
 
 
 def range_for_activation(activation: str) -> list[float]:
-    """Return the data range ``[low, high]`` that matches a generator output activation."""
-    if activation not in ACTIVATION_RANGES:
-        valid = ", ".join(sorted(ACTIVATION_RANGES))
-        raise ValueError(
-            f"unknown output activation {activation!r}; use one of: {valid} "
-            "(e.g. model.output_activation=tanh)"
-        )
-    low, high = ACTIVATION_RANGES[activation]
-    return [low, high]
+    """The pixel range ``[low, high]`` of a generator output activation (its name is
+    checked in ``validate.py``)."""
+    return list(ACTIVATION_RANGES[activation])
 
 
 def cores_per_job() -> int | None:

@@ -15,7 +15,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from mnist_gan.config import choices
-from mnist_gan.config.resolvers import ACTIVATION_RANGES
+from mnist_gan.config.resolvers import range_for_activation
 from mnist_gan.data.idx import MNIST_FILES, present_files
 from mnist_gan.errors import CheckpointError, ConfigError
 
@@ -82,8 +82,8 @@ def _value_range(cfg: DictConfig) -> None:
     value_range = _get(cfg, "data.value_range")
     if activation is None or value_range is None:
         return
-    expected = ACTIVATION_RANGES[activation]
-    if tuple(float(v) for v in value_range) != expected:
+    expected = range_for_activation(activation)
+    if [float(v) for v in value_range] != expected:
         raise ConfigError(
             f"data.value_range={list(value_range)} does not match the generator's "
             f"{activation} output ({list(expected)}); drop the override (it follows "

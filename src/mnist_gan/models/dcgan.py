@@ -16,7 +16,7 @@ from mnist_gan.models.blocks import (
     pack,
     with_spectral_norm,
 )
-from mnist_gan.models.mlp import IMAGE_SHAPE, make_output_activation
+from mnist_gan.models.mlp import IMAGE_SHAPE, OUTPUT_ACTIVATIONS
 
 
 class ConvGenerator(nn.Module):
@@ -61,7 +61,7 @@ class ConvGenerator(nn.Module):
             norm(c14, 2),
             nn.ReLU(),
             nn.ConvTranspose2d(c14, IMAGE_SHAPE[0], 4, stride=2, padding=1),
-            make_output_activation(output_activation),
+            OUTPUT_ACTIVATIONS[output_activation](),
         )
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from mnist_gan.config.choices import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from mnist_gan.models.blocks import (
     MinibatchStd,
     condition_latent,
@@ -24,20 +23,13 @@ IMAGE_SHAPE = (1, 28, 28)
 IMAGE_PIXELS = 28 * 28
 
 
-def hidden_activation(name: str, negative_slope: float = 0.2) -> nn.Module:
-    if name == "relu":
-        return nn.ReLU()
-    if name == "leaky_relu":
-        return nn.LeakyReLU(negative_slope)
-    raise ValueError(f"unknown activation {name!r}; use one of {ACTIVATIONS}")
-
-
-def make_output_activation(name: str) -> nn.Module:
-    if name == "tanh":
-        return nn.Tanh()
-    if name == "sigmoid":
-        return nn.Sigmoid()
-    raise ValueError(f"unknown output activation {name!r}; use one of {OUTPUT_ACTIVATIONS}")
+# The networks' activations by config name (the names are checked once, in
+# config/validate.py against config/choices.py; a test keeps these tables to them).
+HIDDEN_ACTIVATIONS = {
+    "relu": lambda negative_slope: nn.ReLU(),
+    "leaky_relu": nn.LeakyReLU,
+}
+OUTPUT_ACTIVATIONS = {"tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 
 
 class MLPGenerator(nn.Module):
@@ -78,10 +70,10 @@ class MLPGenerator(nn.Module):
             layers.append(nn.Linear(width, out))
             if batch_norm and i > 0:
                 layers.append(nn.BatchNorm1d(out, eps=batch_norm_eps, momentum=batch_norm_momentum))
-            layers.append(hidden_activation(activation, negative_slope))
+            layers.append(HIDDEN_ACTIVATIONS[activation](negative_slope))
             width = out
         layers.append(nn.Linear(width, IMAGE_PIXELS))
-        layers.append(make_output_activation(output_activation))
+        layers.append(OUTPUT_ACTIVATIONS[output_activation]())
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
@@ -123,7 +115,7 @@ class MLPDiscriminator(nn.Module):
         layers: list[nn.Module] = [nn.Flatten()]
         width = IMAGE_PIXELS * pack
         for out in hidden:
-            layers += [nn.Linear(width, out), hidden_activation(activation, negative_slope)]
+            layers += [nn.Linear(width, out), HIDDEN_ACTIVATIONS[activation](negative_slope)]
             width = out
         self.minibatch_std = MinibatchStd(minibatch_std_group) if minibatch_std else None
         width += 1 if minibatch_std else 0
