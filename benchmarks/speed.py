@@ -88,13 +88,13 @@ def step_flops(cfg) -> int:
     real = torch.rand(n, 1, 28, 28)
     with FlopCounterMode(display=False) as counter:
         gan.discriminator.requires_grad_(False)
-        fake = gan.generator(gan.sample_latent(n))
+        fake = gan.generator(gan.draw_latent(n, device=gan.device))
         gan.discriminator(fake).sum().backward()
         gan.discriminator.requires_grad_(True)
         fake = fake.detach()
         if cfg.model.step_order == "d_first":  # D steps on fresh fakes: one more G forward
             with torch.no_grad():
-                fake = gan.generator(gan.sample_latent(n))
+                fake = gan.generator(gan.draw_latent(n, device=gan.device))
         gan.discriminator(torch.cat([real, fake])).sum().backward()
     return counter.get_total_flops()
 

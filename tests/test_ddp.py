@@ -15,6 +15,7 @@ from mnist_gan.checkpoints import load_gan, read_checkpoint
 from mnist_gan.data import MNISTDataModule
 from mnist_gan.evaluate import make_evaluator
 from mnist_gan.runs.record import read_record
+from mnist_gan.sampling import sample_in_chunks
 
 from conftest import REPO
 
@@ -84,6 +85,6 @@ def test_two_process_ddp_trains_on_disjoint_data_evaluates_once_and_writes_the_u
     evaluator = make_evaluator(cfg.eval, torch.device("cpu"))
     evaluator.set_real(MNISTDataModule(data_dir=mnist_dir).reference_images(cfg.eval.num_real))
     bank = model.draw_latent(cfg.eval.num_samples, torch.Generator().manual_seed(cfg.eval.seed))
-    single = evaluator.evaluate(model.sample_in_chunks(bank, chunk=cfg.eval.batch_size))
+    single = evaluator.evaluate(sample_in_chunks(model, bank, chunk=cfg.eval.batch_size))
     for name in ("fid", "kid", "is", "classes_covered", "kl_uniform", "precision", "recall"):
         assert logged[f"eval/{name}"] == pytest.approx(single[name], rel=1e-4, abs=1e-6), name

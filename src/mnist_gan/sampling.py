@@ -36,4 +36,16 @@ def sample_images(
     latents = model.draw_latent(num_samples, torch.Generator().manual_seed(seed))
     if labels is None:
         labels = requested_labels(model, num_samples)
-    return model.sample_in_chunks(latents, labels, batch_size).cpu()
+    return sample_in_chunks(model, latents, labels, batch_size).cpu()
+
+
+@torch.no_grad()
+def sample_in_chunks(
+    model: GAN, z: torch.Tensor, labels: torch.Tensor | None = None, chunk: int = 2000
+) -> torch.Tensor:
+    """``model.sample`` over many latents, ``chunk`` at a time (bounded memory)."""
+    z_chunks = z.split(chunk)
+    label_chunks = labels.split(chunk) if labels is not None else [None] * len(z_chunks)
+    return torch.cat(
+        [model.sample(z, labels=y) for z, y in zip(z_chunks, label_chunks, strict=True)]
+    )

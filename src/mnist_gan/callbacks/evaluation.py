@@ -9,6 +9,7 @@ import torch
 from lightning.pytorch.loggers import TensorBoardLogger
 
 from mnist_gan.metrics.evaluator import CONDITIONAL_SCALARS, SCALARS, GanEvaluator
+from mnist_gan.sampling import sample_in_chunks
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ class Evaluation(L.Callback):
         bounds = [self.num_samples * r // world for r in range(world + 1)]
         share = slice(bounds[rank], bounds[rank + 1])
         labels = self.labels[share] if self.labels is not None else None
-        images = pl_module.sample_in_chunks(self.latents[share], labels, self.evaluator.batch_size)
+        images = sample_in_chunks(pl_module, self.latents[share], labels, self.evaluator.batch_size)
         self.last_share = len(images)
         features, logits = self.evaluator.judge_outputs(images)
         if world > 1:

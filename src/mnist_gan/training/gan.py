@@ -9,6 +9,7 @@ Lightning places the module. Options are checked once, before anything is built
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,10 +21,14 @@ from torch import nn
 from mnist_gan.config.choices import NUM_CLASSES
 from mnist_gan.config.resolvers import range_for_activation
 from mnist_gan.training.ema import copy_for_ema, update_ema, warmed_up_decay
-from mnist_gan.training.losses import discriminator_loss, generator_loss
+from mnist_gan.training.losses import d_verdicts, discriminator_loss, generator_loss
 from mnist_gan.training.penalties import gradient_penalty, r1_penalty
+from mnist_gan.training.rng import fold_in_rank, restore_rng, rng_state
 from mnist_gan.training.scalars import TrainingScalars
-from mnist_gan.training.schedules import instance_noise_std
+from mnist_gan.training.schedules import instance_noise_std, with_instance_noise
+
+# Adam's kernel per model.adam_impl: the same mathematics at different speeds.
+ADAM_KERNELS = {"fused": {"fused": True}, "foreach": {"foreach": True}, "loop": {"foreach": False}}
 
 
 class GAN(L.LightningModule):
@@ -71,20 +76,14 @@ class GAN(L.LightningModule):
         self.automatic_optimization = False
         self.save_hyperparameters(logger=False)
         classes = {"num_classes": NUM_CLASSES} if conditional else {}
-        self.generator: nn.Module = instantiate(
-            self.hparams.generator, latent_dim=latent_dim, **classes
-        )
-        self.discriminator: nn.Module = instantiate(self.hparams.discriminator, **classes)
+        self.generator: nn.Module = instantiate(generator, latent_dim=latent_dim, **classes)
+        self.discriminator: nn.Module = instantiate(discriminator, **classes)
         # The averaged G is a frozen copy: no optimiser sees it, DDP ignores it, checkpoints
         # keep it (it is what samples and evaluation use).
-        self.generator_ema: nn.Module | None = (
-            copy_for_ema(self.generator) if ema_decay is not None else None
-        )
+        self.generator_ema = copy_for_ema(self.generator) if ema_decay is not None else None
         self._ema_updates = 0  # saved in checkpoints: the warm-up continues across resumes
         self.scalars = TrainingScalars()
-        self.value_range = tuple(
-            range_for_activation(self.hparams.generator.get("output_activation", "tanh"))
-        )
+        self.value_range = range_for_activation(generator.get("output_activation", "tanh"))
         fixed = self.draw_latent(num_sample_images, torch.Generator().manual_seed(int(sample_seed)))
         # Saved in checkpoints so sample grids compare like with like across epochs/resumes.
         self.register_buffer("sample_z", fixed)
@@ -99,10 +98,6 @@ class GAN(L.LightningModule):
             return torch.rand(shape, generator=generator, device=device).mul_(2).sub_(1)
         return torch.randn(shape, generator=generator, device=device)
 
-    def sample_latent(self, n: int) -> torch.Tensor:
-        """Fresh latent vectors on the module's device."""
-        return self.draw_latent(n, device=self.device)
-
     def sample_labels(self, n: int, device: torch.device | None = None) -> torch.Tensor | None:
         """Labels for ``n`` samples of a conditional G: 0, 1, …, 9, 0, 1, … (None otherwise)."""
         if not self.hparams.conditional:
@@ -110,17 +105,12 @@ class GAN(L.LightningModule):
         return torch.arange(n, device=device) % NUM_CLASSES
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return self._g(self.generator, z, labels)
+        return self._run(self.generator, z, labels)
 
-    def _g(self, network: nn.Module, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-        if self.hparams.conditional:
-            return network(z, labels)
-        return network(z)
-
-    def _d(self, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-        if self.hparams.conditional:
-            return self.discriminator(x, labels)
-        return self.discriminator(x)
+    def _run(self, network: nn.Module, x: torch.Tensor, labels: torch.Tensor | None):
+        # an unconditional network is called without labels, so any nn.Module taking one
+        # tensor can be plugged in as G or D
+        return network(x, labels) if self.hparams.conditional else network(x)
 
     @property
     def sampling_generator(self) -> nn.Module:
@@ -137,10 +127,11 @@ class GAN(L.LightningModule):
         """Images in [0, 1] (N×1×28×28) from the sampling G in eval mode (its mode is
         restored after). A conditional G makes ``labels`` (default 0, 1, …, 9, 0, …)."""
         if z is None:
-            z = self.sample_latent(n if n is not None else self.hparams.num_sample_images)
+            n = self.hparams.num_sample_images if n is None else n
+            z = self.draw_latent(n, device=self.device)
         z = z.to(self.device)
         if self.hparams.conditional:
-            labels = self.sample_labels(len(z), self.device) if labels is None else labels
+            labels = self.sample_labels(len(z)) if labels is None else labels
             labels = labels.to(self.device)
         elif labels is not None:
             raise ValueError(
@@ -151,54 +142,107 @@ class GAN(L.LightningModule):
         was_training = network.training
         network.eval()
         try:
-            images = self._g(network, z, labels)
+            images = self._run(network, z, labels)
         finally:
             network.train(was_training)
         low, high = self.value_range
         return ((images.float() - low) / (high - low)).clamp_(0, 1)
 
-    @torch.no_grad()
-    def sample_in_chunks(
-        self, z: torch.Tensor, labels: torch.Tensor | None = None, chunk: int = 2000
-    ) -> torch.Tensor:
-        """``sample`` over many latents, ``chunk`` at a time (bounded memory)."""
-        z_chunks = z.split(chunk)
-        label_chunks = labels.split(chunk) if labels is not None else [None] * len(z_chunks)
-        return torch.cat(
-            [self.sample(z, labels=y) for z, y in zip(z_chunks, label_chunks, strict=True)]
-        )
-
     # ----------------------------------------------------------------- training
     def configure_model(self) -> None:
         """Compile the networks (never the LightningModule) when ``compile`` asks for it."""
-        mode = self.hparams.compile
-        if mode is None:
+        if self.hparams.compile is None:
             return
         for network in (self.generator, self.discriminator):
             if getattr(network, "_compiled_call_impl", None) is None:
-                network.compile(mode=mode)
+                network.compile(mode=self.hparams.compile)
 
     def configure_optimizers(self):
         hp = self.hparams
-        kernel = {
-            "fused": {"fused": True},
-            "foreach": {"foreach": True},
-            "loop": {"foreach": False},
-        }
-        kwargs = {"betas": tuple(hp.betas), **kernel[hp.adam_impl]}
+        kwargs = {"betas": tuple(hp.betas), **ADAM_KERNELS[hp.adam_impl]}
         opt_g = torch.optim.Adam(self.generator.parameters(), lr=hp.lr_g, **kwargs)
         opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=hp.lr_d, **kwargs)
         return [opt_g, opt_d]
+
+    def training_step(self, batch, batch_idx: int) -> None:
+        real = batch[0]
+        labels = batch[1] if self.hparams.conditional else None
+        opt_g, opt_d = self.optimizers()
+        g_turn = (batch_idx + 1) % self.hparams.d_steps == 0  # G steps every d_steps-th batch
+        noise = self._noise_std(batch_idx)
+        metrics: dict[str, torch.Tensor] = {}
+        if self.hparams.step_order == "g_first":  # D then judges G's fakes, detached
+            fake = None
+            if g_turn:
+                fake, metrics["train/g_loss"] = self._generator_step(
+                    opt_g, len(real), labels, noise
+                )
+            metrics.update(self._discriminator_step(opt_d, real, fake, labels, noise))
+        else:  # D judges fresh fakes, then G steps on fresh noise
+            metrics.update(self._discriminator_step(opt_d, real, None, labels, noise))
+            if g_turn:
+                _, metrics["train/g_loss"] = self._generator_step(opt_g, len(real), labels, noise)
+        self.scalars.record(self, metrics, batch_idx)
+
+    def _generator_step(self, opt_g, n: int, labels, noise: float):
+        hp = self.hparams
+        with self.toggled_optimizer(opt_g):
+            fake = self._fake(n, labels)
+            logits = self._d(with_instance_noise(fake, noise), labels)
+            loss = generator_loss(logits, hp.g_loss, hp.loss)
+            self._step(opt_g, loss)
+        if self.generator_ema is not None:
+            decay = warmed_up_decay(hp.ema_decay, self._ema_updates)
+            update_ema(self.generator_ema, self.generator, decay)
+            self._ema_updates += 1
+        return fake.detach(), loss.detach()
+
+    def _discriminator_step(self, opt_d, real, fake, labels, noise: float):
+        hp = self.hparams
+        if fake is None:
+            with torch.no_grad():
+                fake = self._fake(len(real), labels)
+        real, fake = with_instance_noise(real, noise), with_instance_noise(fake, noise)
+        with self.toggled_optimizer(opt_d):
+            if hp.r1_weight:
+                real = real.detach().requires_grad_(True)
+            if self._joint_d():
+                both = None if labels is None else torch.cat([labels, labels])
+                real_logits, fake_logits = self._d(torch.cat([real, fake]), both).chunk(2)
+            else:
+                real_logits, fake_logits = self._d(real, labels), self._d(fake, labels)
+            loss = discriminator_loss(
+                real_logits, fake_logits, hp.real_label, hp.d_loss_reduction, hp.loss
+            )
+            metrics = {"train/d_loss": loss.detach()}
+            if hp.gp_weight:
+                penalty = gradient_penalty(functools.partial(self._d, labels=labels), real, fake)
+                metrics["train/gradient_penalty"] = penalty.detach()
+                loss = loss + hp.gp_weight * penalty
+            if hp.r1_weight:
+                penalty = r1_penalty(real_logits, real)
+                metrics["train/r1_penalty"] = penalty.detach()
+                loss = loss + hp.r1_weight * penalty
+            self._step(opt_d, loss)
+        return metrics | d_verdicts(real_logits, fake_logits, hp.loss)
+
+    def _fake(self, n: int, labels: torch.Tensor | None) -> torch.Tensor:
+        return self._run(self.generator, self.draw_latent(n, device=self.device), labels)
+
+    def _d(self, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        return self._run(self.discriminator, x, labels)
+
+    def _joint_d(self) -> bool:
+        # one forward over real and fake, unless D mixes the samples of a batch
+        return self.hparams.d_joint_batch and not getattr(
+            self.discriminator, "mixes_samples", False
+        )
 
     def _step(self, optimizer, loss: torch.Tensor) -> None:
         optimizer.zero_grad(set_to_none=True)
         self.manual_backward(loss)
         if self.hparams.gradient_clip_val:
-            self.clip_gradients(
-                optimizer,
-                gradient_clip_val=self.hparams.gradient_clip_val,
-                gradient_clip_algorithm="norm",
-            )
+            self.clip_gradients(optimizer, self.hparams.gradient_clip_val, "norm")
         optimizer.step()
 
     def _noise_std(self, batch_idx: int) -> float:
@@ -210,128 +254,23 @@ class GAN(L.LightningModule):
             self.hparams.instance_noise, self.hparams.instance_noise_epochs, progress
         )
 
-    def _seen_by_d(self, images: torch.Tensor, noise_std: float) -> torch.Tensor:
-        if not noise_std:
-            return images
-        return images + noise_std * torch.randn_like(images)
-
-    def _generator_step(
-        self, opt_g, n: int, labels: torch.Tensor | None, noise_std: float
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        hp = self.hparams
-        with self.toggled_optimizer(opt_g):
-            fake = self._g(self.generator, self.sample_latent(n), labels)
-            logits = self._d(self._seen_by_d(fake, noise_std), labels)
-            loss = generator_loss(logits, hp.g_loss, hp.loss)
-            self._step(opt_g, loss)
-        if self.generator_ema is not None:
-            decay = warmed_up_decay(hp.ema_decay, self._ema_updates)
-            update_ema(self.generator_ema, self.generator, decay)
-            self._ema_updates += 1
-        return fake.detach(), loss.detach()
-
-    def _joint_d(self) -> bool:
-        return self.hparams.d_joint_batch and not getattr(
-            self.discriminator, "mixes_samples", False
-        )
-
-    def _discriminator_step(
-        self,
-        opt_d,
-        real: torch.Tensor,
-        fake: torch.Tensor | None,
-        labels: torch.Tensor | None,
-        noise_std: float,
-    ) -> dict[str, torch.Tensor]:
-        hp = self.hparams
-        if fake is None:
-            with torch.no_grad():
-                fake = self._g(self.generator, self.sample_latent(real.shape[0]), labels)
-        real = self._seen_by_d(real, noise_std)
-        fake = self._seen_by_d(fake, noise_std)
-        metrics: dict[str, torch.Tensor] = {}
-        with self.toggled_optimizer(opt_d):
-            if hp.r1_weight:
-                real = real.detach().requires_grad_(True)
-            if self._joint_d():
-                both = None if labels is None else torch.cat([labels, labels])
-                real_logits, fake_logits = self._d(torch.cat([real, fake]), both).chunk(2)
-            else:
-                real_logits = self._d(real, labels)
-                fake_logits = self._d(fake, labels)
-            loss = discriminator_loss(
-                real_logits,
-                fake_logits,
-                real_label=hp.real_label,
-                reduction=hp.d_loss_reduction,
-                kind=hp.loss,
-            )
-            metrics["train/d_loss"] = loss.detach()
-            if hp.gp_weight:
-                penalty = gradient_penalty(lambda x: self._d(x, labels), real, fake)
-                metrics["train/gradient_penalty"] = penalty.detach()
-                loss = loss + hp.gp_weight * penalty
-            if hp.r1_weight:
-                penalty = r1_penalty(real_logits, real)
-                metrics["train/r1_penalty"] = penalty.detach()
-                loss = loss + hp.r1_weight * penalty
-            self._step(opt_d, loss)
-        if hp.loss == "bce":
-            metrics["train/d_real"] = torch.sigmoid(real_logits.detach()).mean()
-            metrics["train/d_fake"] = torch.sigmoid(fake_logits.detach()).mean()
-        else:
-            metrics["train/d_real"] = real_logits.detach().mean()
-            metrics["train/d_fake"] = fake_logits.detach().mean()
-        return metrics
-
-    def training_step(self, batch, batch_idx: int) -> None:
-        real = batch[0]
-        labels = batch[1] if self.hparams.conditional else None
-        opt_g, opt_d = self.optimizers()
-        g_turn = (batch_idx + 1) % self.hparams.d_steps == 0
-        noise_std = self._noise_std(batch_idx)
-        metrics: dict[str, torch.Tensor] = {}
-        if self.hparams.step_order == "g_first":
-            fake = None
-            if g_turn:
-                fake, metrics["train/g_loss"] = self._generator_step(
-                    opt_g, real.shape[0], labels, noise_std
-                )
-            metrics.update(self._discriminator_step(opt_d, real, fake, labels, noise_std))
-        else:
-            metrics.update(self._discriminator_step(opt_d, real, None, labels, noise_std))
-            if g_turn:
-                _, metrics["train/g_loss"] = self._generator_step(
-                    opt_g, real.shape[0], labels, noise_std
-                )
-        self.scalars.record(self, metrics, batch_idx)
-
-    # ----------------------------------------------------------------- RNG across resumes
-    # The noise G trains on comes from torch's global generator. Its state is saved with
-    # every checkpoint and restored on resume, so a resumed run draws exactly the noise the
-    # uninterrupted run would have drawn. Under DDP each rank then folds its rank in, so
-    # the ranks train on different noise.
+    # ----------------------------------------------------------------- state and scalars
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["rng_state"] = {"torch": torch.get_rng_state()}
+        # a resumed run restores the RNG, so it draws the noise the unbroken run would have
+        checkpoint["rng_state"] = rng_state()
         checkpoint["ema_updates"] = self._ema_updates
-        if torch.cuda.is_available() and torch.cuda.is_initialized():
-            checkpoint["rng_state"]["cuda"] = torch.cuda.get_rng_state_all()
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self._restored_rng = checkpoint.get("rng_state")
         self._ema_updates = int(checkpoint.get("ema_updates", 0))
 
     def on_fit_start(self) -> None:
-        state = getattr(self, "_restored_rng", None)
-        if state is not None:
-            torch.set_rng_state(state["torch"])
-            if "cuda" in state and torch.cuda.is_available():
-                torch.cuda.set_rng_state_all(state["cuda"])
+        if getattr(self, "_restored_rng", None) is not None:
+            restore_rng(self._restored_rng)
             self._restored_rng = None
         if self.trainer.world_size > 1:
-            torch.manual_seed(int(torch.randint(0, 2**62, ())) + self.global_rank)
+            fold_in_rank(self.global_rank)
 
-    # ----------------------------------------------------------------- scalars
     def on_train_epoch_start(self) -> None:
         self.scalars.start_epoch()
 
