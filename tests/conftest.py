@@ -61,6 +61,24 @@ def make_cfg(tmp_path: Path, mnist_dir: Path) -> Callable[..., DictConfig]:
     return _make
 
 
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) -> Path:
+    """The last.ckpt of a 5-batch training run (for eval.py and generate.py)."""
+    from mnist_gan.train import train
+
+    run = tmp_path_factory.mktemp("trained")
+    overrides = [
+        f"data.data_dir={mnist_dir}",
+        "trainer.max_epochs=1",
+        "trainer.limit_train_batches=5",
+        "trainer.accelerator=cpu",
+        "callbacks.progress_bar=null",
+        "eval.every_n_epochs=0",
+    ]
+    train(compose_config("train", overrides, run))
+    return run / "checkpoints" / "last.ckpt"
+
+
 def train_unbroken(overrides: list[str], run_dir: Path) -> Path:
     """Train ``train.py`` with ``overrides`` into ``run_dir`` in one go; its last.ckpt."""
     done = subprocess.run(

@@ -123,8 +123,8 @@ def test_debug_presets_compose(make_cfg, name):
 
 def test_hparams_search_composes_when_the_optuna_extra_is_installed(make_cfg):
     pytest.importorskip("hydra_plugins.hydra_optuna_sweeper", reason="extra 'optuna' not installed")
-    cfg = make_cfg("hparams_search=optuna", "optimized_metric=train/g_loss")
-    assert cfg.optimized_metric == "train/g_loss"
+    cfg = make_cfg("hparams_search=optuna", "optimized_metric=train/g_loss_epoch")
+    assert cfg.optimized_metric == "train/g_loss_epoch"
 
 
 @pytest.mark.parametrize("name", options("eval"))

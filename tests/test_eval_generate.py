@@ -15,26 +15,15 @@ from mnist_gan.checkpoints import load_gan
 from mnist_gan.config.compose import compose_config
 from mnist_gan.evaluate import evaluate
 from mnist_gan.generate import generate
-from mnist_gan.metrics.evaluator import SCALARS
+from mnist_gan.metrics.names import SCALARS
 from mnist_gan.sampling import sample_images
-from mnist_gan.train import train
 
 from conftest import REPO
 
 
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory, mnist_dir) -> Path:
-    run = tmp_path_factory.mktemp("trained")
-    overrides = [
-        f"data.data_dir={mnist_dir}",
-        "trainer.max_epochs=1",
-        "trainer.limit_train_batches=5",
-        "trainer.accelerator=cpu",
-        "callbacks.progress_bar=null",
-        "eval.every_n_epochs=0",
-    ]
-    train(compose_config("train", overrides, run))
-    return run / "checkpoints" / "last.ckpt"
+@pytest.fixture
+def checkpoint(tiny_checkpoint: Path) -> Path:
+    return tiny_checkpoint
 
 
 def test_eval_writes_metrics_and_the_real_floor(checkpoint, mnist_dir, tmp_path, capsys):

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import hydra
 from omegaconf import DictConfig
+from omegaconf.errors import OmegaConfBaseException
 
 import mnist_gan  # noqa: F401  (registers the config resolvers)
+from mnist_gan.config.command_line import check_command_line
 from mnist_gan.config.validate import validate_sampling, validate_train
-from mnist_gan.errors import USER_ERRORS
+from mnist_gan.errors import USER_ERRORS, ConfigError, one_line
 from mnist_gan.runs.record import record_failure
 
 CONFIG_PATH = "pkg://mnist_gan.conf"
@@ -38,9 +41,15 @@ def _one_line_errors(
     on_sweep_failure: Callable[[BaseException], None] | None = None,
 ) -> Iterator[None]:
     try:
-        yield
+        try:
+            yield
+        except OmegaConfBaseException as exc:  # the config lacks or breaks a key the run reads
+            raise ConfigError(f"{one_line(exc)}; fix or drop the override of that key") from None
     except USER_ERRORS as exc:
-        log.error("%s", exc)
+        if logging.getLogger().handlers:
+            log.error("%s", exc)
+        else:  # before Hydra has set up logging
+            print(f"[{__name__}][ERROR] - {exc}", file=sys.stderr)
         if on_sweep_failure is not None and _in_sweep():
             on_sweep_failure(exc)  # one failed job must not end the other jobs of a sweep
             return
@@ -54,8 +63,20 @@ def _one_line_errors(
         on_sweep_failure(exc)
 
 
+def _checked_first(config_name: str, app: Callable[[], object]) -> Callable[[], None]:
+    """``app`` (a ``hydra.main`` task) behind the check of its command line."""
+
+    def main() -> None:
+        with _one_line_errors():
+            check_command_line(config_name, sys.argv[1:])
+        app()
+
+    main.__doc__ = app.__doc__
+    return main
+
+
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="train")
-def train_main(cfg: DictConfig) -> float | None:
+def _train_app(cfg: DictConfig) -> float | None:
     result: list[float | None] = [None]
 
     def worst(exc: BaseException) -> None:
@@ -72,7 +93,7 @@ def train_main(cfg: DictConfig) -> float | None:
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="eval")
-def eval_main(cfg: DictConfig) -> None:
+def _eval_app(cfg: DictConfig) -> None:
     with _one_line_errors():
         validate_sampling(cfg)
         from mnist_gan.evaluate import evaluate
@@ -81,9 +102,14 @@ def eval_main(cfg: DictConfig) -> None:
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="generate")
-def generate_main(cfg: DictConfig) -> None:
+def _generate_app(cfg: DictConfig) -> None:
     with _one_line_errors():
         validate_sampling(cfg)
         from mnist_gan.generate import generate
 
         generate(cfg, validated=True)
+
+
+train_main = _checked_first("train", _train_app)
+eval_main = _checked_first("eval", _eval_app)
+generate_main = _checked_first("generate", _generate_app)

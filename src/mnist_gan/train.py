@@ -9,13 +9,16 @@ already holds a run.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import lightning as L
 import torch
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
+from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch.loggers import Logger, TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
@@ -23,6 +26,7 @@ from mnist_gan.callbacks.run_progress import logged_metrics
 from mnist_gan.checkpoints import read_checkpoint
 from mnist_gan.config.choices import AUTO_RESUME
 from mnist_gan.config.validate import validate_train
+from mnist_gan.errors import USER_ERRORS, ConfigError, one_line
 from mnist_gan.runs.hparams import (
     TRAIN_SECONDS,
     compared_metrics,
@@ -42,13 +46,36 @@ from mnist_gan.runs.tensorboard import write_hparams
 log = logging.getLogger(__name__)
 
 
-def instantiate_list(group: DictConfig | None) -> list[Any]:
+def build(node: DictConfig, key: str, **kwargs: Any) -> Any:
+    """``instantiate(node)``; a config value the object refuses (Hydra wraps whatever its
+    constructor raised) becomes one ``ConfigError`` line naming ``key``, and the project's
+    own user errors come out unwrapped."""
+    try:
+        return instantiate(node, **kwargs)
+    except InstantiationException as exc:
+        cause: BaseException = exc
+        while isinstance(cause, InstantiationException) and cause.__cause__ is not None:
+            cause = cause.__cause__
+        if isinstance(cause, USER_ERRORS):
+            raise cause from None
+        log.debug("building %s failed", key, exc_info=True)
+        where = re.search(r"full_key: ([A-Za-z_][\w.]*)\s*$", str(exc), re.MULTILINE)
+        key = where.group(1) if where else key
+        # the command line's overrides of this part are the likely culprits: name them
+        _, overrides, _ = hydra_context()
+        part = key.split(".")[0]
+        suspects = [o for o in overrides if o.lstrip("+~").startswith((f"{part}.", f"{part}="))]
+        hint = f" (set by {' '.join(suspects)})" if suspects else ""
+        raise ConfigError(f"{key}: {one_line(cause)}{hint}; check the {key}.* values") from None
+
+
+def instantiate_list(group: DictConfig | None, key: str = "callbacks") -> list[Any]:
     """Instantiate every entry of a config group that has a ``_target_`` (null entries skip)."""
     if not group:
         return []
     return [
-        instantiate(entry)
-        for entry in group.values()
+        build(entry, f"{key}.{name}")
+        for name, entry in group.items()
         if isinstance(entry, DictConfig) and "_target_" in entry
     ]
 
@@ -169,14 +196,17 @@ def _train(cfg: DictConfig, run_dir: Path, extra_callbacks: Sequence[L.Callback]
         optimized_metric_mode=cfg.get("optimized_metric_mode"),
     )
     log.info("data: %s", cfg.data._target_)
-    datamodule: L.LightningDataModule = instantiate(cfg.data)
-    model: L.LightningModule = instantiate(cfg.model, _recursive_=False)
+    datamodule: L.LightningDataModule = build(cfg.data, "data")
+    model: L.LightningModule = build(cfg.model, "model", _recursive_=False)
     callbacks = [*instantiate_list(cfg.get("callbacks")), *extra_callbacks]
-    loggers = instantiate_list(cfg.get("logger"))
-    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    loggers = instantiate_list(cfg.get("logger"), "logger")
+    trainer: L.Trainer = build(cfg.trainer, "trainer", callbacks=callbacks, logger=loggers or False)
     log_config(trainer.loggers, cfg)
 
-    trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+    try:
+        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+    except MisconfigurationException as exc:  # Lightning's check of trainer.* at fit time
+        raise ConfigError(f"trainer: {one_line(exc)}; check the trainer.* values") from None
 
     metrics = {
         name: float(value)

@@ -8,7 +8,8 @@ import lightning as L
 import torch
 from lightning.pytorch.loggers import TensorBoardLogger
 
-from mnist_gan.metrics.evaluator import CONDITIONAL_SCALARS, SCALARS, GanEvaluator
+from mnist_gan.metrics.evaluator import GanEvaluator
+from mnist_gan.metrics.names import CONDITIONAL_SCALARS, SCALARS
 from mnist_gan.sampling import sample_in_chunks
 
 log = logging.getLogger(__name__)

@@ -16,6 +16,7 @@ ACTIVATIONS = ("relu", "leaky_relu")
 # are mapped from it to [0, 1].
 ACTIVATION_RANGES: dict[str, tuple[float, float]] = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
 OUTPUT_ACTIVATIONS = tuple(ACTIVATION_RANGES)
+METRIC_MODES = ("min", "max")
 LOSSES = ("bce", "hinge", "least_squares", "wasserstein")
 # MNIST's digits: the conditional networks' label count and the judge's classes.
 NUM_CLASSES = 10

@@ -15,12 +15,16 @@ CONF_DIR = Path(str(resources.files("mnist_gan.conf")))
 
 
 def compose_config(
-    name: str = "train", overrides: Sequence[str] = (), output_dir: str | Path | None = None
+    name: str = "train",
+    overrides: Sequence[str] = (),
+    output_dir: str | Path | None = None,
+    return_hydra_config: bool = False,
 ) -> DictConfig:
     """Compose ``conf/<name>.yaml`` with ``overrides``; ``output_dir`` stands in for the run
-    directory Hydra would create (``paths.output_dir``)."""
+    directory Hydra would create (``paths.output_dir``); ``return_hydra_config`` keeps the
+    ``hydra`` node (and allows ``hydra.*`` overrides)."""
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(name, overrides=list(overrides))
+        cfg = compose(name, overrides=list(overrides), return_hydra_config=return_hydra_config)
     if output_dir is not None:
         with open_dict(cfg):
             cfg.paths.output_dir = str(output_dir)

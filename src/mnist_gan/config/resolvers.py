@@ -58,10 +58,13 @@ def short_dirname(text: str) -> str:
 def register_resolvers() -> None:
     """Register the project's resolvers once (safe to call repeatedly)."""
     # Two scalar resolvers (a list-valued one cannot be resolved in place by OmegaConf).
+    # An unknown activation resolves to null here: validate.py names it with the options.
     if not OmegaConf.has_resolver("range_low"):
-        OmegaConf.register_new_resolver("range_low", lambda a: range_for_activation(a)[0])
+        OmegaConf.register_new_resolver("range_low", lambda a: ACTIVATION_RANGES.get(a, [None])[0])
     if not OmegaConf.has_resolver("range_high"):
-        OmegaConf.register_new_resolver("range_high", lambda a: range_for_activation(a)[1])
+        OmegaConf.register_new_resolver(
+            "range_high", lambda a: ACTIVATION_RANGES.get(a, [None])[-1]
+        )
     if not OmegaConf.has_resolver("short_dirname"):
         OmegaConf.register_new_resolver("short_dirname", short_dirname)
     if not OmegaConf.has_resolver("not_knobs"):

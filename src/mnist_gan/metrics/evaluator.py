@@ -25,24 +25,6 @@ from mnist_gan.metrics.coverage import class_coverage, label_accuracy
 from mnist_gan.metrics.judge import NUM_FEATURES, JudgeNet, load_judge
 from mnist_gan.metrics.precision_recall import knn_radii, precision_recall
 
-# The scalar metrics, in the order tables print them.
-SCALARS = (
-    "fid",
-    "kid",
-    "kid_std",
-    "is",
-    "is_std",
-    "classes_covered",
-    "kl_uniform",
-    "max_class_share",
-    "min_class_share",
-    "confident_share",
-    "precision",
-    "recall",
-)
-# Reported in addition for a conditional generator (labels passed to ``evaluate``).
-CONDITIONAL_SCALARS = ("label_accuracy",)
-
 
 def check_canonical(images: torch.Tensor) -> None:
     if images.ndim != 4 or tuple(images.shape[1:]) != (1, 28, 28):

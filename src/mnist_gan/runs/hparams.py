@@ -11,6 +11,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from mnist_gan.metrics.names import TRAIN_SECONDS
+
 # Config keys outside ``model`` that are knobs; paths, callbacks, loggers and hydra are not.
 KNOB_KEYS = (
     "data.batch_size",
@@ -20,8 +22,6 @@ KNOB_KEYS = (
     "trainer.max_steps",
     "trainer.precision",
 )
-# Cumulative training wall time (evaluation included, start-up excluded), logged each epoch.
-TRAIN_SECONDS = "time/train_seconds"
 # The metrics every run is compared by, in the order tables show them.
 COMPARED_METRICS = (
     "eval/fid",

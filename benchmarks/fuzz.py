@@ -1,0 +1,118 @@
+"""Override fuzzing at scale: thousands of command lines, each judged by the property.
+
+    python benchmarks/fuzz.py --data-dir ../shared/mnist --examples 2000
+    python benchmarks/fuzz.py --data-dir ../shared/mnist --examples 300 --entry eval --dry
+
+Command lines are drawn from the composed configs (``tests/fuzzing.py``, the strategies
+the test suite uses). Each runs in this process as its console script would; without
+``--dry`` a command the checks accept trains for 2 batches (eval.py and generate.py run in
+full on 16 samples). Prints the count tried per entry point, how many were refused, ran,
+or broke the property, and for each kind of break the shortest command seen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from fuzzing import (  # noqa: E402
+    base_argv,
+    run_command,
+    sampling_commands,
+    train_commands,
+)
+
+
+def tiny_checkpoint(data_dir: Path, where: Path) -> Path:
+    from mnist_gan.config.compose import compose_config
+    from mnist_gan.train import train
+
+    overrides = [
+        f"data.data_dir={data_dir}",
+        "trainer.max_epochs=1",
+        "trainer.limit_train_batches=5",
+        "trainer.accelerator=cpu",
+        "callbacks.progress_bar=null",
+        "eval.every_n_epochs=0",
+    ]
+    train(compose_config("train", overrides, where))
+    return where / "checkpoints" / "last.ckpt"
+
+
+def fuzz(entry: str, examples: int, data_dir: Path, sandbox: Path, ckpt: Path, dry: bool):
+    counts: collections.Counter[str] = collections.Counter()
+    breaks: dict[str, list[str]] = {}
+    strategy = train_commands() if entry == "train" else sampling_commands(entry)
+
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(overrides=strategy)
+    def one(overrides: list[str]) -> None:
+        run_dir = sandbox / f"{entry}-{sum(counts.values())}"
+        argv = [*base_argv(entry, run_dir, data_dir, ckpt), *overrides]
+        outcome = run_command(entry, argv, dry=dry, timeout=120)
+        problem = outcome.problem(overrides)
+        if problem is None:
+            counts["ran" if outcome.code == 0 else "refused in one line"] += 1
+            return
+        counts["broke the property"] += 1
+        kind = f"{problem}: {_last_words(outcome.output)}"
+        shortest = breaks.get(kind)
+        if shortest is None or len(" ".join(overrides)) < len(" ".join(shortest)):
+            breaks[kind] = overrides
+
+    one()
+    return counts, breaks
+
+
+def _last_words(output: str) -> str:
+    """The line that says what went wrong (not Hydra's HYDRA_FULL_ERROR hint)."""
+    lines = [
+        line.strip()
+        for line in output.splitlines()
+        if line.strip() and "HYDRA_FULL_ERROR" not in line and not line.startswith("full_key")
+    ]
+    return lines[-1][:200] if lines else ""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", type=Path, required=True, help="where MNIST is")
+    parser.add_argument("--examples", type=int, default=1000, help="per entry point")
+    parser.add_argument("--entry", choices=["train", "eval", "generate", "all"], default="all")
+    parser.add_argument("--dry", action="store_true", help="stop at Trainer.fit")
+    args = parser.parse_args()
+    entries = ["train", "eval", "generate"] if args.entry == "all" else [args.entry]
+    with tempfile.TemporaryDirectory() as tmp:
+        sandbox = Path(tmp)
+        ckpt = tiny_checkpoint(args.data_dir.resolve(), sandbox / "trained")
+        for entry in entries:
+            start = time.perf_counter()
+            counts, breaks = fuzz(
+                entry, args.examples, args.data_dir.resolve(), sandbox, ckpt, args.dry
+            )
+            seconds = time.perf_counter() - start
+            print(
+                f"{entry}.py: {sum(counts.values())} tried in {seconds:.0f} s: "
+                + ", ".join(f"{n} {what}" for what, n in sorted(counts.items())),
+                flush=True,
+            )
+            for kind, overrides in sorted(breaks.items()):
+                print(f"  BREAK {kind}\n    {entry}.py {' '.join(overrides)}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
