@@ -27,6 +27,7 @@ from omegaconf import DictConfig, ListConfig
 
 from mnist_gan import cli
 from mnist_gan.config.compose import CONF_DIR, compose_config
+from mnist_gan.runs.lock import release_locks
 
 ENTRIES: dict[str, Callable[[], None]] = {
     "train": cli.train_main,
@@ -223,6 +224,7 @@ def run_command(entry: str, argv: Sequence[str], *, dry: bool, timeout: int = 12
             code = "escape"
             buffer.write(traceback.format_exc())
         finally:
+            release_locks()
             for handler in root.handlers[:]:
                 if handler not in saved_handlers:
                     root.removeHandler(handler)

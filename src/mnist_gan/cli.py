@@ -22,7 +22,7 @@ from omegaconf.errors import OmegaConfBaseException
 import mnist_gan  # noqa: F401  (registers the config resolvers)
 from mnist_gan.config.command_line import check_command_line
 from mnist_gan.config.validate import validate_sampling, validate_train
-from mnist_gan.errors import USER_ERRORS, ConfigError, one_line
+from mnist_gan.errors import NO_SPACE, USER_ERRORS, ConfigError, OutputSpaceError, one_line
 from mnist_gan.runs.record import record_failure
 
 CONFIG_PATH = "pkg://mnist_gan.conf"
@@ -45,6 +45,10 @@ def _one_line_errors(
             yield
         except OmegaConfBaseException as exc:  # the config lacks or breaks a key the run reads
             raise ConfigError(f"{one_line(exc)}; fix or drop the override of that key") from None
+        except OSError as exc:  # a full disk, wherever the write was
+            if exc.errno not in NO_SPACE or isinstance(exc, OutputSpaceError):
+                raise
+            raise OutputSpaceError.from_os_error(exc) from None
     except USER_ERRORS as exc:
         if logging.getLogger().handlers:
             log.error("%s", exc)

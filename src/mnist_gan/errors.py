@@ -5,6 +5,7 @@ Torch-free, so the entry points can catch them without importing torch first.
 
 from __future__ import annotations
 
+import errno
 import re
 
 
@@ -22,6 +23,28 @@ class MNISTDataError(RuntimeError):
 
 class NonFiniteLossError(FloatingPointError):
     """A loss became NaN or infinite: training stopped, earlier checkpoints are intact."""
+
+
+class OutputSpaceError(OSError):
+    """A file could not be written for want of space: the run stopped, every file written
+    before is intact (writes are atomic), and the same command resumes it."""
+
+    @classmethod
+    def from_os_error(cls, exc: OSError) -> OutputSpaceError:
+        where = f" writing {exc.filename}" if exc.filename else ""
+        return cls(
+            exc.errno,
+            f"no space left on the device{where}: training stopped and the files written "
+            "before are intact (last.ckpt is the previous one); free some space and run the "
+            "same command again: it resumes from the last checkpoint",
+        )
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+# Out of space (or over quota): the errors a full disk raises wherever a file is written.
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 
 
 def one_line(exc: BaseException, name_key: bool = True) -> str:
@@ -48,4 +71,4 @@ def _options(match: re.Match) -> str:
 
 
 # CheckpointError is caught as the ConfigError it is.
-USER_ERRORS = (ConfigError, MNISTDataError, NonFiniteLossError)
+USER_ERRORS = (ConfigError, MNISTDataError, NonFiniteLossError, OutputSpaceError)

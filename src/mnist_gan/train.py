@@ -34,6 +34,7 @@ from mnist_gan.runs.hparams import (
     overridden_knobs,
     run_label,
 )
+from mnist_gan.runs.lock import hold_lock
 from mnist_gan.runs.record import (
     FINISHED,
     is_rank_zero,
@@ -143,6 +144,8 @@ def train(
     says ``failed`` with the error's first line.
     """
     run_dir = Path(cfg.paths.output_dir)
+    if is_rank_zero():  # DDP's ranks share the directory; rank 0 writes the run's files
+        hold_lock(run_dir)
     try:
         if not validated:
             validate_train(cfg)

@@ -23,6 +23,7 @@ from omegaconf.errors import OmegaConfBaseException
 from mnist_gan.config.compose import compose_config
 from mnist_gan.config.validate import check_task_name, problem_line, unreadable
 from mnist_gan.errors import ConfigError, one_line
+from mnist_gan.runs.lock import hold_lock
 
 # Flags after which Hydra does something other than run the task, or reads other configs:
 # those command lines go to Hydra unchecked.
@@ -73,6 +74,21 @@ def check_command_line(config_name: str, argv: Sequence[str]) -> None:
         except (HydraException, OmegaConfBaseException, ValueError, TypeError) as exc:
             raise ConfigError(one_line(exc)) from None
         _check_readable(cfg, args.multirun)
+    _lock_the_directory(cfg, args.multirun)
+
+
+def _lock_the_directory(cfg: DictConfig, multirun: bool) -> None:
+    """Take the run's (or the sweep's) directory before Hydra writes into it, when the
+    command names it (a timestamped default is locked by ``train`` once Hydra made it)."""
+    node = cfg.hydra.sweep if multirun else cfg.hydra.run
+    if "${now:" in str(node._get_node("dir")._value()):
+        return
+    HydraConfig.instance().set_config(cfg)
+    try:
+        directory = node.dir
+    finally:
+        HydraConfig.instance().cfg = None
+    hold_lock(directory, "sweep" if multirun else "run")
 
 
 # What Hydra sets when a job starts, as stand-ins, so every other value can be resolved.

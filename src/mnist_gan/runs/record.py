@@ -9,6 +9,7 @@ write replaces the whole file atomically. Torch-free.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -60,4 +61,6 @@ def is_rank_zero() -> bool:
 def record_failure(run_dir: str | Path, exc: BaseException) -> None:
     """Mark the run ``failed`` with the error's one line (rank 0 of a multi-process run)."""
     if is_rank_zero():
-        update_record(run_dir, status="failed", error=one_line(exc))
+        # on a full disk the record cannot be written: the error itself is what counts
+        with contextlib.suppress(OSError):
+            update_record(run_dir, status="failed", error=one_line(exc))
