@@ -23,7 +23,7 @@ from lightning.pytorch.loggers import Logger, TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
 from mnist_gan.callbacks.run_progress import logged_metrics
-from mnist_gan.checkpoints import read_checkpoint
+from mnist_gan.checkpoints import check_weights_fit, read_checkpoint
 from mnist_gan.config.choices import AUTO_RESUME
 from mnist_gan.config.validate import validate_train
 from mnist_gan.errors import USER_ERRORS, ConfigError, one_line
@@ -182,9 +182,8 @@ def _train(cfg: DictConfig, run_dir: Path, extra_callbacks: Sequence[L.Callback]
             last_checkpoint_path(cfg),
         )
         return dict(finished.get("metrics") or {})
-    if ckpt_path:
-        read_checkpoint(ckpt_path)  # refuse a foreign or broken file before training
-        log.info("resuming from %s", ckpt_path)
+    resume_from = read_checkpoint(ckpt_path) if ckpt_path else None  # refuse a broken file
+
     if cfg.get("intra_op_threads"):
         torch.set_num_threads(int(cfg.intra_op_threads))
     log.info("torch intra-op threads: %d", torch.get_num_threads())
@@ -201,6 +200,10 @@ def _train(cfg: DictConfig, run_dir: Path, extra_callbacks: Sequence[L.Callback]
     log.info("data: %s", cfg.data._target_)
     datamodule: L.LightningDataModule = build(cfg.data, "data")
     model: L.LightningModule = build(cfg.model, "model", _recursive_=False)
+    if resume_from is not None:
+        check_weights_fit(model, resume_from, ckpt_path)  # before Lightning's shape traceback
+        del resume_from
+        log.info("resuming from %s", ckpt_path)
     callbacks = [*instantiate_list(cfg.get("callbacks")), *extra_callbacks]
     loggers = instantiate_list(cfg.get("logger"), "logger")
     trainer: L.Trainer = build(cfg.trainer, "trainer", callbacks=callbacks, logger=loggers or False)

@@ -24,8 +24,21 @@ def load_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
             f"CSV file {path} does not exist; set data.csv_path to a file with a header and "
             "rows of label,p0..p783"
         )
-    with path.open("r", encoding="utf-8") as fh:
+    try:
+        return _parse(path)
+    except UnicodeDecodeError as exc:
+        raise MNISTDataError(
+            f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as a UTF-8 "
+            "CSV of label,p0..p783 rows"
+        ) from None
+
+
+def _parse(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    # utf-8-sig: a CSV saved by a spreadsheet starts with a byte-order mark
+    with path.open("r", encoding="utf-8-sig") as fh:
         header = fh.readline()
+        if not header.strip():
+            raise MNISTDataError(f"{path} is empty; it needs a header and rows of label,p0..p783")
         if header.count(",") + 1 != NUM_COLUMNS:
             raise MNISTDataError(
                 f"{path} row 1 (header) has {header.count(',') + 1} columns, expected "
@@ -33,7 +46,7 @@ def load_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
             )
         try:
             table = np.loadtxt(fh, delimiter=",", dtype=np.int64, ndmin=2)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise MNISTDataError(f"{path}: {_name_bad_row(path)} ({exc})") from exc
     if table.shape[0] == 0:
         raise MNISTDataError(f"{path} has a header but no data rows")
@@ -58,7 +71,7 @@ def load_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
 
 def _name_bad_row(path: Path) -> str:
     """Find the first row whose column count or values cannot be parsed (slow path)."""
-    with path.open("r", encoding="utf-8") as fh:
+    with path.open("r", encoding="utf-8-sig") as fh:
         fh.readline()
         for number, line in enumerate(fh, start=2):
             fields = line.strip().split(",")
