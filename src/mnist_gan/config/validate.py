@@ -72,11 +72,31 @@ def _positive(cfg: DictConfig, keys: Iterable[str], kind: type) -> None:
             raise ConfigError(f"{key}={value} must be positive; set {key} to a number > 0")
 
 
+_ABSENT = object()
+# The objects a training run builds, each named by its _target_.
+TARGETS = (
+    "data._target_",
+    "model._target_",
+    "model.generator._target_",
+    "model.discriminator._target_",
+    "trainer._target_",
+)
+
+
 def _choices(cfg: DictConfig) -> None:
     for key, allowed in CHOICES.items():
+        if OmegaConf.select(cfg, key, default=_ABSENT) is _ABSENT:
+            continue  # a network or config without this knob
         value = _get(cfg, key)
-        if value is not None and value not in allowed:
+        if value not in allowed:
             raise ConfigError(f"{key}={value!r} is not an option; use one of {', '.join(allowed)}")
+    for key in TARGETS:
+        node = _get(cfg, key.rsplit(".", 1)[0]) if "." in key else None
+        if (node is not None or "." not in key) and not _get(cfg, key):
+            raise ConfigError(
+                f"{key} is missing: it names the class to build; drop the override that removed it"
+            )
+
     mode = _get(cfg, "model.compile")
     if mode is not None and mode not in choices.COMPILE_MODES:
         raise ConfigError(
