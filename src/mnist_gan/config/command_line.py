@@ -24,6 +24,7 @@ from mnist_gan.config.compose import compose_config
 from mnist_gan.config.validate import check_task_name, problem_line, unreadable
 from mnist_gan.errors import ConfigError, one_line
 from mnist_gan.runs.lock import hold_lock
+from mnist_gan.runs.record import is_rank_zero
 
 # Flags after which Hydra does something other than run the task, or reads other configs:
 # those command lines go to Hydra unchecked.
@@ -88,7 +89,8 @@ def _lock_the_directory(cfg: DictConfig, multirun: bool) -> None:
         directory = node.dir
     finally:
         HydraConfig.instance().cfg = None
-    hold_lock(directory, "sweep" if multirun else "run")
+    if is_rank_zero():  # DDP's other ranks re-run the command in the same directory
+        hold_lock(directory, "sweep" if multirun else "run")
 
 
 # What Hydra sets when a job starts, as stand-ins, so every other value can be resolved.

@@ -1,4 +1,5 @@
-"""One process per run directory: an exclusive ``flock`` on ``<dir>/.lock``.
+"""One process per run directory: an exclusive ``flock`` on the directory itself (no file
+is written, so a finished run's bytes never change).
 
 The kernel drops a ``flock`` when its process ends, however it ends, so a killed run
 never leaves a stale lock behind, and the next run in that directory resumes it. A
@@ -14,7 +15,6 @@ from pathlib import Path
 
 from mnist_gan.errors import ConfigError
 
-LOCK_FILE = ".lock"
 _held: dict[Path, int] = {}
 
 
@@ -25,18 +25,15 @@ def hold_lock(directory: str | Path, what: str = "run") -> None:
     if directory in _held:
         return
     directory.mkdir(parents=True, exist_ok=True)
-    fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(directory, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
         os.close(fd)
         raise ConfigError(
-            f"{directory} is in use by another {what} (pid {holder}); wait for it to end, "
-            f"or give this {what} its own directory (hydra.run.dir=... or hydra.sweep.dir=...)"
+            f"{directory} is in use by another {what}; wait for it to end, or give this "
+            f"{what} its own directory (hydra.run.dir=... or hydra.sweep.dir=...)"
         ) from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
     _held[directory] = fd
 
 
