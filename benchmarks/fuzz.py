@@ -31,21 +31,7 @@ from fuzzing import (  # noqa: E402
     train_commands,
 )
 
-
-def tiny_checkpoint(data_dir: Path, where: Path) -> Path:
-    from mnist_gan.config.compose import compose_config
-    from mnist_gan.train import train
-
-    overrides = [
-        f"data.data_dir={data_dir}",
-        "trainer.max_epochs=1",
-        "trainer.limit_train_batches=5",
-        "trainer.accelerator=cpu",
-        "callbacks.progress_bar=null",
-        "eval.every_n_epochs=0",
-    ]
-    train(compose_config("train", overrides, where))
-    return where / "checkpoints" / "last.ckpt"
+from conftest import train_tiny  # noqa: E402
 
 
 def fuzz(entry: str, examples: int, data_dir: Path, sandbox: Path, ckpt: Path, dry: bool):
@@ -98,7 +84,7 @@ def main() -> None:
     entries = ["train", "eval", "generate"] if args.entry == "all" else [args.entry]
     with tempfile.TemporaryDirectory() as tmp:
         sandbox = Path(tmp)
-        ckpt = tiny_checkpoint(args.data_dir.resolve(), sandbox / "trained")
+        ckpt = train_tiny(args.data_dir.resolve(), sandbox / "trained")
         for entry in entries:
             start = time.perf_counter()
             counts, breaks = fuzz(

@@ -61,22 +61,26 @@ def make_cfg(tmp_path: Path, mnist_dir: Path) -> Callable[..., DictConfig]:
     return _make
 
 
-@pytest.fixture(scope="session")
-def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) -> Path:
-    """The last.ckpt of a 5-batch training run (for eval.py and generate.py)."""
+def train_tiny(data_dir: Path, run_dir: Path) -> Path:
+    """Train 5 batches into ``run_dir``; its last.ckpt (for eval.py and generate.py)."""
     from mnist_gan.train import train
 
-    run = tmp_path_factory.mktemp("trained")
     overrides = [
-        f"data.data_dir={mnist_dir}",
+        f"data.data_dir={data_dir}",
         "trainer.max_epochs=1",
         "trainer.limit_train_batches=5",
         "trainer.accelerator=cpu",
         "callbacks.progress_bar=null",
         "eval.every_n_epochs=0",
     ]
-    train(compose_config("train", overrides, run))
-    return run / "checkpoints" / "last.ckpt"
+    train(compose_config("train", overrides, run_dir))
+    return run_dir / "checkpoints" / "last.ckpt"
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) -> Path:
+    """The last.ckpt of a 5-batch training run."""
+    return train_tiny(mnist_dir, tmp_path_factory.mktemp("trained"))
 
 
 def train_unbroken(overrides: list[str], run_dir: Path) -> Path:

@@ -75,12 +75,20 @@ def check_training_memory(model: Any, batch_size: int) -> None:
         )
 
 
+# Copies of the sample images a task holds at its peak: the chunks and their concatenation,
+# the [0, 1] images, and the bytes of the file written.
+SAMPLE_COPIES = 4
+# The share of the available memory a task may plan to use (the rest is the process's own).
+USABLE_SHARE = 0.8
+
+
 def check_sample_memory(key: str, num_samples: int) -> None:
     """Refuse a sample count whose images cannot be held in this machine's memory."""
-    need, have = 2 * num_samples * IMAGE_PIXELS * FLOAT32, available_bytes()
+    per_sample = SAMPLE_COPIES * IMAGE_PIXELS * FLOAT32
+    need, have = num_samples * per_sample, int(available_bytes() * USABLE_SHARE)
     if need > have:
-        fits = max(1, have // (2 * IMAGE_PIXELS * FLOAT32))
+        fits = max(1, have // per_sample)
         raise ConfigError(
             f"{key}={num_samples} needs about {_gb(need)} for its images, more than the "
-            f"{_gb(have)} available; use {key}<={fits:,}"
+            f"{_gb(have)} this machine can spare; use {key}<={fits:,}"
         )

@@ -160,6 +160,8 @@ def _number(value: Any) -> bool:
 # Whole-number knobs outside the model's sizes, with their least and greatest values.
 WHOLE_NUMBERS = {
     "seed": (0, 2**32 - 1),
+    "trainer.max_epochs": (-1, 10**9),
+    "trainer.max_steps": (-1, 10**12),
     "data.seed": (0, 2**32 - 1),
     "model.sample_seed": (0, 2**63 - 1),
     "data.num_workers": (0, 1024),
@@ -195,10 +197,17 @@ FLAGS = (
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
+# Whole-number knobs where null means something (a random seed, an automatic layout, no
+# limit); the others must hold a number.
+NULLABLE = ("seed", "data.seed", "nrow", "trainer.max_epochs", "trainer.max_steps")
+
+
 def _whole_numbers_and_flags(cfg: DictConfig) -> None:
     for key, (low, high) in WHOLE_NUMBERS.items():
+        if OmegaConf.select(cfg, key, default=_ABSENT) is _ABSENT:
+            continue
         value = _get(cfg, key)
-        if value is None:
+        if value is None and key in NULLABLE:
             continue
         if not (isinstance(value, int) and not isinstance(value, bool) and low <= value <= high):
             raise ConfigError(f"{key}={value!r} must be a whole number in [{low}, {high}]")
@@ -422,12 +431,12 @@ def validate_sampling(cfg: DictConfig) -> None:
     _readable(cfg)
     check_task_name(cfg)
     _whole_numbers_and_flags(cfg)
+    _positive(cfg, ("num_samples",), int)
     _evaluation_sizes(cfg, "num_samples")
     for key in ("num_samples", "eval.num_real"):
         if _get(cfg, key) is not None:
             check_sample_memory(key, _get(cfg, key))
     check_checkpoint_path("ckpt_path", _get(cfg, "ckpt_path"))
-    _positive(cfg, ("num_samples",), int)
     digit = _get(cfg, "digit")
     last = choices.NUM_CLASSES - 1
     if digit is not None and (
