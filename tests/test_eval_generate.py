@@ -16,6 +16,7 @@ from mnist_gan.config.compose import compose_config
 from mnist_gan.evaluate import evaluate
 from mnist_gan.generate import generate
 from mnist_gan.metrics.names import SCALARS
+from mnist_gan.metrics.parzen import SIGMAS
 from mnist_gan.sampling import sample_images
 
 from conftest import REPO
@@ -47,6 +48,29 @@ def test_eval_writes_metrics_and_the_real_floor(checkpoint, mnist_dir, tmp_path,
     assert result["real_reference"]["classes_covered"] == 10
     table = capsys.readouterr().out
     assert "| last.ckpt |" in table and "real train images (floor)" in table
+
+
+def test_eval_reports_the_papers_parzen_estimate_on_request(
+    checkpoint, mnist_dir, tmp_path, capsys, caplog
+):
+    overrides = [
+        f"ckpt_path={checkpoint}",
+        f"data.data_dir={mnist_dir}",
+        "num_samples=300",
+        "eval.num_real=600",
+        "eval.kid_subset_size=100",
+        "device=cpu",
+        "parzen=true",
+    ]
+    evaluate(compose_config("eval", overrides, tmp_path))
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    for row in ("generated", "real_reference"):
+        assert np.isfinite(saved[row]["parzen_ll"]) and saved[row]["parzen_se"] > 0
+        assert saved[row]["parzen_sigma"] in SIGMAS
+    # an untrained generator's samples explain the test digits worse than real digits do
+    assert saved["generated"]["parzen_ll"] < saved["real_reference"]["parzen_ll"]
+    assert "Parzen LL (nats)" in capsys.readouterr().out
+    assert "departs from it" in caplog.text  # 300 samples, not the paper's 10,000
 
 
 def test_generate_writes_grid_interpolation_and_npz(checkpoint, tmp_path):

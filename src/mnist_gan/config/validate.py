@@ -181,6 +181,8 @@ WHOLE_NUMBERS = {
 }
 # On/off knobs: true or false only.
 FLAGS = (
+    "parzen",
+    "eval.parzen",
     "data.download",
     "data.resident",
     "data.shuffle",

@@ -20,7 +20,11 @@ COLUMNS = (
     ("recall", "recall", "{:.3f}"),
 )
 # Shown when any row has it (conditional generators).
-OPTIONAL_COLUMNS = (("label_accuracy", "label acc.", "{:.3f}"),)
+OPTIONAL_COLUMNS = (
+    ("label_accuracy", "label acc.", "{:.3f}"),
+    ("parzen_ll", "Parzen LL (nats)", "{:.1f}"),
+    ("parzen_sigma", "Parzen σ", "{:.3f}"),
+)
 
 
 def markdown_table(rows: Mapping[str, Mapping[str, Any]], first: str = "samples") -> str:
