@@ -63,3 +63,15 @@ def test_the_real_images_row_is_deterministic(mnist_dir):
     second = parzen_score(samples, validation, test)
     assert first == second
     assert first.sigma in SIGMAS and math.isfinite(first.ll) and first.se > 0
+
+
+def test_training_logs_the_estimate_when_asked(make_cfg, tmp_path):
+    from mnist_gan.train import train
+
+    metrics = train(make_cfg("eval.parzen=true", "eval.every_n_epochs=1"))
+    assert math.isfinite(metrics["eval/parzen_ll"])
+    assert metrics["eval/parzen_sigma"] == pytest.approx(
+        min(SIGMAS, key=lambda s: abs(s - metrics["eval/parzen_sigma"]))
+    )
+    plain = make_cfg("eval.every_n_epochs=1", output_dir=tmp_path / "plain")
+    assert "eval/parzen_ll" not in train(plain)  # off by default

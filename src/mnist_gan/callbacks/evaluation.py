@@ -9,7 +9,8 @@ import torch
 from lightning.pytorch.loggers import TensorBoardLogger
 
 from mnist_gan.metrics.evaluator import GanEvaluator
-from mnist_gan.metrics.names import CONDITIONAL_SCALARS, SCALARS
+from mnist_gan.metrics.names import CONDITIONAL_SCALARS, PARZEN_SCALARS, SCALARS
+from mnist_gan.metrics.parzen import PAPER_SAMPLES, VALIDATION, parzen_score
 from mnist_gan.sampling import sample_in_chunks
 
 log = logging.getLogger(__name__)
@@ -42,8 +43,11 @@ class Evaluation(L.Callback):
         is_splits: int = 10,
         k: int = 3,
         batch_size: int = 2000,
+        parzen: bool = False,
     ) -> None:
         super().__init__()
+        self.parzen = parzen
+        self.parzen_sets: tuple[torch.Tensor, torch.Tensor] | None = None
         if num_samples <= 0:
             raise ValueError(f"eval.num_samples={num_samples}; use a positive number")
         self.every_n_epochs = every_n_epochs
@@ -71,6 +75,24 @@ class Evaluation(L.Callback):
         self.evaluator = GanEvaluator(**self.evaluator_kwargs).to(pl_module.device)
         if trainer.is_global_zero:  # the only rank that scores
             self.evaluator.set_real(trainer.datamodule.reference_images(self.num_real))
+        if self.parzen and trainer.world_size > 1:
+            log.warning("eval.parzen: not computed under DDP (use eval.py parzen=true)")
+            self.parzen = False
+        if self.parzen:
+            if self.num_samples != PAPER_SAMPLES:
+                log.warning(
+                    "eval.parzen: %d samples; the paper's protocol uses %d, so the figure "
+                    "departs from it",
+                    self.num_samples,
+                    PAPER_SAMPLES,
+                )
+            data = trainer.datamodule
+            if data.train_images is None:
+                data.setup("fit")
+            self.parzen_sets = (
+                data.train_images[VALIDATION].float() / 255,
+                data.reference_images(PAPER_SAMPLES).float() / 255,
+            )
         bank = torch.Generator().manual_seed(self.seed)
         self.latents = pl_module.draw_latent(self.num_samples, bank).to(pl_module.device)
         # A conditional G is asked for 0..9 in turn: even classes, and accuracy per digit.
@@ -97,7 +119,7 @@ class Evaluation(L.Callback):
         self.last = self._score(trainer, pl_module)
         values = {
             f"eval/{name}": float(self.last[name])
-            for name in SCALARS + CONDITIONAL_SCALARS
+            for name in SCALARS + CONDITIONAL_SCALARS + PARZEN_SCALARS
             if name in self.last
         }
         for digit, accuracy in enumerate(self.last.get("label_accuracy_per_class", [])):
@@ -128,6 +150,9 @@ class Evaluation(L.Callback):
         scores = (
             self.evaluator.score(features, logits, self.labels) if trainer.is_global_zero else None
         )
+        if self.parzen_sets is not None:  # one process (see on_fit_start)
+            parzen = parzen_score(images.reshape(len(images), -1).cpu(), *self.parzen_sets)
+            scores.update(parzen_ll=parzen.ll, parzen_se=parzen.se, parzen_sigma=parzen.sigma)
         return trainer.strategy.broadcast(scores, src=0) if world > 1 else scores
 
     def _log_histogram(self, trainer: L.Trainer) -> None:

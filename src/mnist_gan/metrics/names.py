@@ -20,6 +20,8 @@ SCALARS = (
 )
 # Reported in addition for a conditional generator (labels passed to ``evaluate``).
 CONDITIONAL_SCALARS = ("label_accuracy",)
+# Reported in addition with eval.parzen=true (Goodfellow et al. 2014's Parzen estimate).
+PARZEN_SCALARS = ("parzen_ll", "parzen_se", "parzen_sigma")
 # The training step's scalars; each is logged as <name>_step and <name>_epoch.
 TRAIN_SCALARS = (
     "train/d_loss",
@@ -35,6 +37,6 @@ TRAIN_SECONDS = "time/train_seconds"
 
 def optimizable_metrics() -> tuple[str, ...]:
     """Every logged scalar ``optimized_metric`` can name."""
-    evaluated = [f"eval/{name}" for name in (*SCALARS, *CONDITIONAL_SCALARS)]
+    evaluated = [f"eval/{name}" for name in (*SCALARS, *CONDITIONAL_SCALARS, *PARZEN_SCALARS)]
     trained = [f"{name}_{when}" for name in TRAIN_SCALARS for when in ("epoch", "step")]
     return (*evaluated, *trained, TRAIN_SECONDS)
