@@ -35,6 +35,8 @@ def _judge(entry, overrides, sandbox, mnist_dir, ckpt=None):
     outcome = run_command(entry, argv, dry=True)
     problem = outcome.problem(overrides)
     assert problem is None, f"{entry}.py {' '.join(overrides)}: {problem}\n{outcome.output[-3000:]}"
+    # every file is written whole or not at all: no temporary is ever left behind
+    assert not list(run_dir.rglob(".*.tmp")), f"{entry}.py {' '.join(overrides)}"
 
 
 @SETTINGS

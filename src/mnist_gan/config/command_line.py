@@ -75,7 +75,8 @@ def check_command_line(config_name: str, argv: Sequence[str]) -> None:
         except (HydraException, OmegaConfBaseException, ValueError, TypeError) as exc:
             raise ConfigError(one_line(exc)) from None
         _check_readable(cfg, args.multirun)
-    _lock_the_directory(cfg, args.multirun)
+    if not args.cfg:  # --cfg only prints the config
+        _lock_the_directory(cfg, args.multirun)
 
 
 def _lock_the_directory(cfg: DictConfig, multirun: bool) -> None:
