@@ -22,7 +22,7 @@ import torch
 
 from mnist_gan.checkpoints import load_gan
 from mnist_gan.data.datamodule import MNISTDataModule
-from mnist_gan.metrics.parzen import PAPER_SAMPLES, VALIDATION, parzen_score
+from mnist_gan.metrics.parzen import PAPER_SAMPLES, parzen_score, protocol_images
 from mnist_gan.sampling import sample_images
 
 PAPER = (
@@ -41,9 +41,7 @@ def main() -> None:
     args = parser.parse_args()
 
     dm = MNISTDataModule(data_dir=str(args.data_dir), download=False)
-    dm.setup("fit")
-    validation = dm.train_images[VALIDATION].float() / 255
-    test = dm.reference_images(PAPER_SAMPLES).float() / 255
+    validation, test = protocol_images(dm)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     print("| model | Parzen log-likelihood (nats) | σ | seconds |")
     print("|---|---|---|---|")

@@ -15,7 +15,7 @@ from mnist_gan.data.datamodule import MNISTDataModule
 from mnist_gan.devices import pick_device
 from mnist_gan.errors import CheckpointError
 from mnist_gan.metrics.evaluator import GanEvaluator
-from mnist_gan.metrics.parzen import PAPER_SAMPLES, VALIDATION, parzen_score
+from mnist_gan.metrics.parzen import parzen_score, protocol_images, warn_if_departing
 from mnist_gan.metrics.report import markdown_table, write_json
 from mnist_gan.sampling import requested_labels, sample_images
 
@@ -49,16 +49,8 @@ def real_reference(dm: MNISTDataModule, evaluator: GanEvaluator, n: int, seed: i
 def add_parzen(rows: dict[str, dict], dm: MNISTDataModule, images: torch.Tensor, name: str) -> None:
     """The paper's Parzen log-likelihood of the generated images (and of as many real
     training images, indices 0.., for the floor row), printed with its σ."""
-    if len(images) != PAPER_SAMPLES:
-        log.warning(
-            "parzen: %d samples; the paper's protocol uses %d, so the figure departs from it",
-            len(images),
-            PAPER_SAMPLES,
-        )
-    if dm.train_images is None:
-        dm.setup("fit")
-    validation = dm.train_images[VALIDATION].float() / 255
-    test = dm.reference_images(PAPER_SAMPLES).float() / 255
+    warn_if_departing(len(images), "parzen")
+    validation, test = protocol_images(dm)
     samples = {name: images}
     if "real train images (floor)" in rows:
         samples["real train images (floor)"] = dm.train_images[: len(images)].float() / 255

@@ -10,7 +10,7 @@ from lightning.pytorch.loggers import TensorBoardLogger
 
 from mnist_gan.metrics.evaluator import GanEvaluator
 from mnist_gan.metrics.names import CONDITIONAL_SCALARS, PARZEN_SCALARS, SCALARS
-from mnist_gan.metrics.parzen import PAPER_SAMPLES, VALIDATION, parzen_score
+from mnist_gan.metrics.parzen import parzen_score, protocol_images, warn_if_departing
 from mnist_gan.sampling import sample_in_chunks
 
 log = logging.getLogger(__name__)
@@ -79,20 +79,8 @@ class Evaluation(L.Callback):
             log.warning("eval.parzen: not computed under DDP (use eval.py parzen=true)")
             self.parzen = False
         if self.parzen:
-            if self.num_samples != PAPER_SAMPLES:
-                log.warning(
-                    "eval.parzen: %d samples; the paper's protocol uses %d, so the figure "
-                    "departs from it",
-                    self.num_samples,
-                    PAPER_SAMPLES,
-                )
-            data = trainer.datamodule
-            if data.train_images is None:
-                data.setup("fit")
-            self.parzen_sets = (
-                data.train_images[VALIDATION].float() / 255,
-                data.reference_images(PAPER_SAMPLES).float() / 255,
-            )
+            warn_if_departing(self.num_samples, "eval.parzen")
+            self.parzen_sets = protocol_images(trainer.datamodule)
         bank = torch.Generator().manual_seed(self.seed)
         self.latents = pl_module.draw_latent(self.num_samples, bank).to(pl_module.device)
         # A conditional G is asked for 0..9 in turn: even classes, and accuracy per digit.

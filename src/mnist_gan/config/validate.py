@@ -46,7 +46,7 @@ def _get(cfg: DictConfig, key: str) -> Any:
 def _numbers(value: Any) -> bool:
     """A list of numbers (booleans are not numbers here)."""
     return isinstance(value, ListConfig | list | tuple) and all(
-        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value
+        _number(v) and math.isfinite(v) for v in value
     )
 
 
@@ -59,7 +59,7 @@ def _positive(cfg: DictConfig, keys: Iterable[str], kind: type) -> None:
         value = _get(cfg, key)
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if not _number(value):
             raise ConfigError(
                 f"{key}={value!r} is not a number; set {key}=<positive {kind.__name__}>"
             )
@@ -379,6 +379,12 @@ def problem_line(path: str, raw: Any, exc: OmegaConfBaseException) -> str:
     return f"{path}={raw} cannot be read ({reason}); fix or drop the override behind it"
 
 
+def _sample_memory(cfg: DictConfig, keys: Iterable[str]) -> None:
+    for key in keys:
+        if _get(cfg, key) is not None:
+            check_sample_memory(key, _get(cfg, key))
+
+
 def _optimized_metric(cfg: DictConfig) -> None:
     metric = _get(cfg, "optimized_metric")
     if metric is None:
@@ -419,9 +425,7 @@ def validate_train(cfg: DictConfig) -> None:
     _value_range(cfg)
     if _get(cfg, "model.generator") is not None and _get(cfg, "model.discriminator") is not None:
         check_training_memory(cfg.model, int(_get(cfg, "data.batch_size") or 1))
-    for key in ("eval.num_samples", "eval.num_real"):
-        if _get(cfg, key) is not None:
-            check_sample_memory(key, _get(cfg, key))
+    _sample_memory(cfg, ("eval.num_samples", "eval.num_real"))
     check_data_dir(_get(cfg, "data.data_dir"))
     if _get(cfg, "ckpt_path") != choices.AUTO_RESUME:
         check_checkpoint_path("ckpt_path", _get(cfg, "ckpt_path"))
@@ -435,9 +439,7 @@ def validate_sampling(cfg: DictConfig) -> None:
     _whole_numbers_and_flags(cfg)
     _positive(cfg, ("num_samples",), int)
     _evaluation_sizes(cfg, "num_samples")
-    for key in ("num_samples", "eval.num_real"):
-        if _get(cfg, key) is not None:
-            check_sample_memory(key, _get(cfg, key))
+    _sample_memory(cfg, ("num_samples", "eval.num_real"))
     check_checkpoint_path("ckpt_path", _get(cfg, "ckpt_path"))
     digit = _get(cfg, "digit")
     last = choices.NUM_CLASSES - 1

@@ -14,9 +14,11 @@ poorly: a historical comparison, not a quality measure.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -24,6 +26,30 @@ import torch
 SIGMAS: tuple[float, ...] = tuple(torch.logspace(-1, 0, 10, dtype=torch.float64).tolist())
 PAPER_SAMPLES = 10_000
 VALIDATION = slice(50_000, 51_000)
+
+log = logging.getLogger(__name__)
+
+
+def protocol_images(data: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """(the 1,000 held-out training images σ is chosen on, the 10,000 test images), in
+    [0, 1], from an ``MNISTDataModule``."""
+    if data.train_images is None:
+        data.setup("fit")
+    return (
+        data.train_images[VALIDATION].float() / 255,
+        data.reference_images(PAPER_SAMPLES).float() / 255,
+    )
+
+
+def warn_if_departing(num_samples: int, where: str) -> None:
+    """Say so when a score will not use the paper's sample count (it still runs)."""
+    if num_samples != PAPER_SAMPLES:
+        log.warning(
+            "%s: %d samples; the paper's protocol uses %d, so the figure departs from it",
+            where,
+            num_samples,
+            PAPER_SAMPLES,
+        )
 
 
 def log_likelihoods(
