@@ -32,7 +32,7 @@ from mnist_gan.training.losses import (
     generator_loss,
 )
 from mnist_gan.training.penalties import gradient_penalty, r1_penalty
-from mnist_gan.training.schedules import instance_noise_std, with_instance_noise
+from mnist_gan.training.schedules import instance_noise_std, lr_factor, with_instance_noise
 
 OPTIONS = {
     "hinge": ["model.loss=hinge"],
@@ -262,6 +262,49 @@ def test_instance_noise_reaches_d_with_the_configured_std(make_cfg):
     gan = instantiate(make_cfg("model.instance_noise=0.3").model, _recursive_=False)
     x = torch.zeros(1000, 1, 28, 28)
     assert with_instance_noise(x, gan._noise_std(0)).std().item() == pytest.approx(0.3, rel=0.02)
+
+
+# ------------------------------------------------------------------ learning-rate decay
+def test_lr_factor_holds_then_decays_to_zero_at_the_last_epoch():
+    assert [lr_factor("linear", None, 4, t) for t in (0, 1, 2, 4, 9)] == pytest.approx(
+        [1, 0.75, 0.5, 0, 0]
+    )
+    # only the last 2 of 10 epochs decay
+    assert [lr_factor("linear", 2, 10, t) for t in (0, 7.9, 8, 9, 10)] == pytest.approx(
+        [1, 1, 1, 0.5, 0]
+    )
+    assert [lr_factor("cosine", None, 2, t) for t in (0, 0.5, 1, 2)] == pytest.approx(
+        [1, (1 + math.cos(math.pi / 4)) / 2, 0.5, 0]
+    )
+    assert lr_factor(None, None, 3, 2.5) == 1.0
+    assert lr_factor("linear", 50, 4, 2) == pytest.approx(0.5)  # a span past the start
+
+
+def test_lr_decay_sets_both_optimizers_rate_from_training_progress(make_cfg, tmp_path):
+    run = tmp_path / "decay"
+    cfg = make_cfg(
+        "model.lr_decay=linear",
+        "trainer.max_epochs=2",
+        "trainer.limit_train_batches=4",
+        "model.lr_g=1e-3",
+        "model.lr_d=4e-3",
+        "eval.every_n_epochs=0",
+        output_dir=run,
+    )
+    train(cfg)
+    opt_g, opt_d = read_checkpoint(run / "checkpoints" / "last.ckpt")["optimizer_states"]
+    # the last step ran at 1.75 of 2 epochs: 1/8 of the base rates
+    assert opt_g["param_groups"][0]["lr"] == pytest.approx(1e-3 / 8)
+    assert opt_d["param_groups"][0]["lr"] == pytest.approx(4e-3 / 8)
+
+
+def test_lr_decay_needs_a_last_epoch_and_a_known_shape(make_cfg):
+    with pytest.raises(ConfigError, match="trainer.max_epochs=N"):
+        train(make_cfg("model.lr_decay=linear", "trainer.max_epochs=-1"))
+    with pytest.raises(ConfigError, match="model.lr_decay='step' is not an option"):
+        train(make_cfg("model.lr_decay=step"))
+    with pytest.raises(ConfigError, match="model.lr_decay_epochs"):
+        train(make_cfg("model.lr_decay=cosine", "model.lr_decay_epochs=0"))
 
 
 # ------------------------------------------------------------------ conditional

@@ -17,6 +17,7 @@ ACTIVATIONS = ("relu", "leaky_relu")
 ACTIVATION_RANGES: dict[str, tuple[float, float]] = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
 OUTPUT_ACTIVATIONS = tuple(ACTIVATION_RANGES)
 METRIC_MODES = ("min", "max")
+LR_DECAYS = ("linear", "cosine")
 LOSSES = ("bce", "hinge", "least_squares", "wasserstein")
 # MNIST's digits: the conditional networks' label count and the judge's classes.
 NUM_CLASSES = 10

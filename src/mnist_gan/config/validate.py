@@ -103,6 +103,18 @@ def _choices(cfg: DictConfig) -> None:
             f"model.compile={mode!r} is not an option; use null (eager) or one of "
             f"{', '.join(choices.COMPILE_MODES)}"
         )
+    decay = _get(cfg, "model.lr_decay")
+    if decay is not None and decay not in choices.LR_DECAYS:
+        raise ConfigError(
+            f"model.lr_decay={decay!r} is not an option; use null (a constant rate) or one of "
+            f"{', '.join(choices.LR_DECAYS)}"
+        )
+    epochs = _get(cfg, "trainer.max_epochs")
+    if decay is not None and not (isinstance(epochs, int) and epochs > 0):
+        raise ConfigError(
+            f"model.lr_decay={decay} decays towards trainer.max_epochs, which is {epochs}; "
+            "set trainer.max_epochs=N or model.lr_decay=null"
+        )
 
 
 def _betas(cfg: DictConfig) -> None:
@@ -233,7 +245,7 @@ def _remedies(cfg: DictConfig) -> None:
         value = _get(cfg, key)
         if value is not None and not (_number(value) and 0 < value <= 1):
             raise ConfigError(f"{key}={value!r} must be a number in (0, 1]")
-    _positive(cfg, ("model.instance_noise_epochs",), float)
+    _positive(cfg, ("model.instance_noise_epochs", "model.lr_decay_epochs"), float)
     _positive(cfg, ("model.discriminator.pack", "model.discriminator.minibatch_std_group"), int)
     decay = _get(cfg, "model.ema_decay")
     if decay is not None and (

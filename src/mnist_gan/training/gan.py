@@ -25,7 +25,7 @@ from mnist_gan.training.losses import d_verdicts, discriminator_loss, generator_
 from mnist_gan.training.penalties import gradient_penalty, r1_penalty
 from mnist_gan.training.rng import fold_in_rank, restore_rng, rng_state
 from mnist_gan.training.scalars import TrainingScalars
-from mnist_gan.training.schedules import instance_noise_std, with_instance_noise
+from mnist_gan.training.schedules import instance_noise_std, lr_factor, with_instance_noise
 
 # Adam's kernel per model.adam_impl: the same mathematics at different speeds.
 ADAM_KERNELS = {"fused": {"fused": True}, "foreach": {"foreach": True}, "loop": {"foreach": False}}
@@ -53,6 +53,8 @@ class GAN(L.LightningModule):
         lr_g: float = 2e-4,
         lr_d: float = 2e-4,
         betas: Sequence[float] = (0.5, 0.999),
+        lr_decay: str | None = None,
+        lr_decay_epochs: float | None = None,
         d_steps: int = 1,
         step_order: str = "g_first",
         loss: str = "bce",
@@ -170,6 +172,8 @@ class GAN(L.LightningModule):
         opt_g, opt_d = self.optimizers()
         g_turn = (batch_idx + 1) % self.hparams.d_steps == 0  # G steps every d_steps-th batch
         noise = self._noise_std(batch_idx)
+        if self.hparams.lr_decay is not None:
+            self._decay_learning_rates(opt_g, opt_d, batch_idx)
         metrics: dict[str, torch.Tensor] = {}
         if self.hparams.step_order == "g_first":  # D then judges G's fakes, detached
             fake = None
@@ -245,14 +249,28 @@ class GAN(L.LightningModule):
             self.clip_gradients(optimizer, self.hparams.gradient_clip_val, "norm")
         optimizer.step()
 
+    def _progress(self, batch_idx: int) -> float:
+        """Epochs done, fractional: what the schedules are functions of."""
+        batches = max(1, self.trainer.num_training_batches) if self._trainer else 1
+        return self.current_epoch + batch_idx / batches
+
     def _noise_std(self, batch_idx: int) -> float:
         if not self.hparams.instance_noise:
             return 0.0
-        batches = max(1, self.trainer.num_training_batches) if self._trainer else 1
-        progress = self.current_epoch + batch_idx / batches
         return instance_noise_std(
-            self.hparams.instance_noise, self.hparams.instance_noise_epochs, progress
+            self.hparams.instance_noise,
+            self.hparams.instance_noise_epochs,
+            self._progress(batch_idx),
         )
+
+    def _decay_learning_rates(self, opt_g, opt_d, batch_idx: int) -> None:
+        hp = self.hparams
+        factor = lr_factor(
+            hp.lr_decay, hp.lr_decay_epochs, self.trainer.max_epochs, self._progress(batch_idx)
+        )
+        for optimizer, lr in ((opt_g, hp.lr_g), (opt_d, hp.lr_d)):
+            for group in optimizer.param_groups:
+                group["lr"] = lr * factor
 
     # ----------------------------------------------------------------- state and scalars
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:

@@ -1,6 +1,9 @@
-"""Instance noise: its schedule, a pure function of training progress, and its application."""
+"""Schedules as pure functions of training progress (in epochs, fractional): instance noise
+and its application, and the learning-rate decay."""
 
 from __future__ import annotations
+
+import math
 
 import torch
 
@@ -19,3 +22,20 @@ def with_instance_noise(images: torch.Tensor, std: float) -> torch.Tensor:
     if not std:
         return images
     return images + std * torch.randn_like(images)
+
+
+def lr_factor(
+    schedule: str | None, decay_epochs: float | None, total_epochs: float, progress: float
+) -> float:
+    """The multiple of the base learning rate after ``progress`` of ``total_epochs`` epochs.
+
+    ``None``: 1 throughout. ``linear`` / ``cosine``: 1 until the last ``decay_epochs``
+    epochs (all of them when None), then falling to 0 at ``total_epochs`` along a line or a
+    half cosine: the "constant, then decay" schedule of Isola/Zhu et al.'s GANs, which lets
+    the last epochs settle instead of ending on one of Adam's large steps.
+    """
+    if schedule is None:
+        return 1.0
+    span = total_epochs if decay_epochs is None else min(decay_epochs, total_epochs)
+    done = min(1.0, max(0.0, (progress - (total_epochs - span)) / span))
+    return 1.0 - done if schedule == "linear" else 0.5 * (1.0 + math.cos(math.pi * done))
