@@ -3,6 +3,7 @@ stddev, spectral norm and conditioning do what their papers define."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 from pathlib import Path
 
@@ -144,6 +145,24 @@ def test_r1_in_training_equals_the_penalty_of_d_on_real_images(make_cfg):
     ]
     grads = torch.stack(one_at_a_time)
     assert value.item() == pytest.approx(0.5 * grads.pow(2).flatten(1).sum(1).mean().item(), 1e-5)
+
+
+@pytest.mark.parametrize(("batch_idx", "weight"), [(0, 2 * 3), (1, 0), (2, 0), (3, 2 * 3)])
+def test_lazy_r1_penalises_every_kth_d_step_k_times_as_much(make_cfg, batch_idx, weight):
+    """model.r1_every=3: R1 on D steps 0, 3, 6, … weighted 3·γ; none on the others."""
+    cfg = make_cfg("model.r1_weight=2", "model.r1_every=3")
+    gan = instantiate(cfg.model, _recursive_=False)
+    losses = []
+    gan._step = lambda optimizer, loss: losses.append(loss)
+    gan.toggled_optimizer = lambda optimizer: contextlib.nullcontext()
+    real, fake = torch.randn(8, 1, 28, 28), torch.randn(8, 1, 28, 28)
+    metrics = gan._discriminator_step(None, real, fake, None, 0.0, batch_idx)
+    assert ("train/r1_penalty" in metrics) == bool(weight)
+    x = real.clone().requires_grad_(True)
+    real_logits, fake_logits = gan.discriminator(x), gan.discriminator(fake)
+    expected = discriminator_loss(real_logits, fake_logits, 1.0, "mean", "bce")
+    expected = expected + weight * r1_penalty(real_logits, x)
+    assert losses[0].item() == pytest.approx(expected.item(), rel=1e-5)
 
 
 # ------------------------------------------------------------------ EMA

@@ -417,7 +417,13 @@ def validate_train(cfg: DictConfig) -> None:
     _evaluation_sizes(cfg, "eval.num_samples")
     _positive(
         cfg,
-        ("model.latent_dim", "data.batch_size", "model.d_steps", "model.num_sample_images"),
+        (
+            "model.latent_dim",
+            "data.batch_size",
+            "model.d_steps",
+            "model.num_sample_images",
+            "model.r1_every",
+        ),
         int,
     )
     _positive(cfg, ("model.lr_g", "model.lr_d"), float)

@@ -63,6 +63,7 @@ class GAN(L.LightningModule):
         real_label: float = 1.0,
         gp_weight: float = 0.0,
         r1_weight: float = 0.0,
+        r1_every: int = 1,
         instance_noise: float = 0.0,
         instance_noise_epochs: float | None = None,
         ema_decay: float | None = None,
@@ -181,9 +182,9 @@ class GAN(L.LightningModule):
                 fake, metrics["train/g_loss"] = self._generator_step(
                     opt_g, len(real), labels, noise
                 )
-            metrics.update(self._discriminator_step(opt_d, real, fake, labels, noise))
+            metrics.update(self._discriminator_step(opt_d, real, fake, labels, noise, batch_idx))
         else:  # D judges fresh fakes, then G steps on fresh noise
-            metrics.update(self._discriminator_step(opt_d, real, None, labels, noise))
+            metrics.update(self._discriminator_step(opt_d, real, None, labels, noise, batch_idx))
             if g_turn:
                 _, metrics["train/g_loss"] = self._generator_step(opt_g, len(real), labels, noise)
         self.scalars.record(self, metrics, batch_idx)
@@ -201,14 +202,16 @@ class GAN(L.LightningModule):
             self._ema_updates += 1
         return fake.detach(), loss.detach()
 
-    def _discriminator_step(self, opt_d, real, fake, labels, noise: float):
+    def _discriminator_step(self, opt_d, real, fake, labels, noise: float, batch_idx: int):
         hp = self.hparams
+        # lazy R1 (StyleGAN2): every r1_every-th D step, weighted r1_every times as much
+        r1 = hp.r1_weight * hp.r1_every if batch_idx % hp.r1_every == 0 else 0.0
         if fake is None:
             with torch.no_grad():
                 fake = self._fake(len(real), labels)
         real, fake = with_instance_noise(real, noise), with_instance_noise(fake, noise)
         with self.toggled_optimizer(opt_d):
-            if hp.r1_weight:
+            if r1:
                 real = real.detach().requires_grad_(True)
             if self._joint_d():
                 both = None if labels is None else torch.cat([labels, labels])
@@ -223,10 +226,10 @@ class GAN(L.LightningModule):
                 penalty = gradient_penalty(functools.partial(self._d, labels=labels), real, fake)
                 metrics["train/gradient_penalty"] = penalty.detach()
                 loss = loss + hp.gp_weight * penalty
-            if hp.r1_weight:
+            if r1:
                 penalty = r1_penalty(real_logits, real)
                 metrics["train/r1_penalty"] = penalty.detach()
-                loss = loss + hp.r1_weight * penalty
+                loss = loss + r1 * penalty
             self._step(opt_d, loss)
         return metrics | d_verdicts(real_logits, fake_logits, hp.loss)
 
