@@ -43,7 +43,9 @@ class MinibatchStd(nn.Module):
         while n % g:
             g -= 1
         grouped = x.reshape(g, n // g, *x.shape[1:])
-        std = grouped.var(dim=0, unbiased=False).add(1e-8).sqrt()
+        # the variance written out: torch's var over a leading dimension is ~40x slower on
+        # the CPU, and it was a third of a training step
+        std = (grouped - grouped.mean(dim=0)).square().mean(dim=0).add(1e-8).sqrt()
         stat = std.flatten(1).mean(dim=1)  # one value per group position
         stat = stat.repeat(g).reshape(n, 1, *([1] * (x.ndim - 2)))
         return torch.cat([x, stat.expand(n, 1, *x.shape[2:])], dim=1)
