@@ -235,7 +235,7 @@ def test_pack_stacks_consecutive_images_and_drops_the_remainder():
 def test_pack_changes_the_configured_d(make_cfg):
     gan = instantiate(make_cfg("model.discriminator.pack=3").model, _recursive_=False)
     assert gan.discriminator.net[1].in_features == 3 * 784
-    assert not gan._joint_d()  # packs must not mix real and fake images
+    assert gan._joint_d() is None  # packs must not mix real and fake images
 
 
 def test_minibatch_std_feature_is_zero_for_identical_samples_and_couples_the_batch():
@@ -255,6 +255,27 @@ def test_minibatch_std_feature_is_zero_for_identical_samples_and_couples_the_bat
     y[2] += 1
     assert d(x)[0] != d(y)[0]  # sample 0's output depends on sample 2 (its group)
     assert d.mixes_samples
+
+
+def test_minibatch_std_segments_are_separate_batches_in_one_forward(make_cfg):
+    layer = MinibatchStd(group_size=4)
+    real, fake = torch.randn(12, 5), torch.randn(12, 5)
+    joint = layer(torch.cat([real, fake]), segments=2)
+    torch.testing.assert_close(joint, torch.cat([layer(real), layer(fake)]))
+    for option, joint_d in [
+        ("model.discriminator.minibatch_std=true", {"segments": 2}),
+        ("model.discriminator.spectral_norm=true", {}),
+        ("model.d_joint_batch=false", None),
+    ]:
+        gan = instantiate(make_cfg(option).model, _recursive_=False)
+        assert gan._joint_d() == joint_d, option
+    d = ConvDiscriminator(channels=[4, 8], minibatch_std=True)
+    x = torch.randn(16, 1, 28, 28)
+    torch.testing.assert_close(d(x, segments=2), torch.cat([d(x[:8]), d(x[8:])]))
+    assert d.splits_segments
+    assert not ConvDiscriminator(
+        channels=[4, 8], minibatch_std=True, batch_norm=True
+    ).splits_segments
 
 
 def test_spectral_norm_bounds_each_layer_to_unit_spectral_norm():

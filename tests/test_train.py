@@ -241,9 +241,16 @@ def test_intra_op_threads_applies_to_training(make_cfg):
         torch.set_num_threads(before)
 
 
-@pytest.mark.parametrize("order", ["g_first", "d_first"])
-def test_joint_d_batch_is_the_same_arithmetic_as_two_forwards(make_cfg, tmp_path, order):
-    common = ("trainer.limit_train_batches=3", "seed=5", f"model.step_order={order}")
+@pytest.mark.parametrize(
+    ("order", "d_option"),
+    [
+        ("g_first", "model.discriminator.spectral_norm=false"),
+        ("d_first", "model.discriminator.spectral_norm=false"),
+        ("g_first", "model.discriminator.minibatch_std=true"),  # joint as two segments
+    ],
+)
+def test_joint_d_batch_is_the_same_arithmetic_as_two_forwards(make_cfg, tmp_path, order, d_option):
+    common = ("trainer.limit_train_batches=3", "seed=5", f"model.step_order={order}", d_option)
     states = {}
     for joint in (True, False):
         run = tmp_path / f"joint_{joint}"

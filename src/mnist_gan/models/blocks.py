@@ -28,7 +28,9 @@ class MinibatchStd(nn.Module):
     near-identical samples, so the feature is near 0 for its batches and D can tell.
 
     Works on N×C and N×C×H×W. A group is ``g`` samples N/g apart, g the largest divisor of
-    N not above ``group_size`` (so any batch size works).
+    N not above ``group_size`` (so any batch size works). ``segments`` > 1: the batch is
+    that many equal consecutive parts, each grouped as a batch of its own (so real and
+    fake images can share one forward without sharing a statistic).
     """
 
     def __init__(self, group_size: int = 4) -> None:
@@ -37,18 +39,19 @@ class MinibatchStd(nn.Module):
             raise ValueError(f"minibatch_std group size {group_size} must be >= 1")
         self.group_size = group_size
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n = x.shape[0]
+    def forward(self, x: torch.Tensor, segments: int = 1) -> torch.Tensor:
+        n = x.shape[0] // segments
         g = min(self.group_size, n)
         while n % g:
             g -= 1
-        grouped = x.reshape(g, n // g, *x.shape[1:])
+        grouped = x.reshape(segments, g, n // g, *x.shape[1:])
         # the variance written out: torch's var over a leading dimension is ~40x slower on
         # the CPU, and it was a third of a training step
-        std = (grouped - grouped.mean(dim=0)).square().mean(dim=0).add(1e-8).sqrt()
-        stat = std.flatten(1).mean(dim=1)  # one value per group position
-        stat = stat.repeat(g).reshape(n, 1, *([1] * (x.ndim - 2)))
-        return torch.cat([x, stat.expand(n, 1, *x.shape[2:])], dim=1)
+        centred = grouped - grouped.mean(dim=1, keepdim=True)
+        std = centred.square().mean(dim=1).add(1e-8).sqrt()
+        stat = std.flatten(2).mean(dim=2)  # one value per segment and group position
+        stat = stat.repeat(1, g).reshape(x.shape[0], 1, *([1] * (x.ndim - 2)))
+        return torch.cat([x, stat.expand(x.shape[0], 1, *x.shape[2:])], dim=1)
 
 
 def with_spectral_norm(module: nn.Module) -> nn.Module:
@@ -87,12 +90,14 @@ def discriminator_output(
     minibatch_std: MinibatchStd | None,
     embed: nn.Embedding | None,
     labels: torch.Tensor | None,
+    segments: int = 1,
 ) -> torch.Tensor:
     """D's last stage, shared by the MLP and conv discriminators: the minibatch-stddev
-    feature (if any), the output layer, and the projection ⟨embed(y), h⟩ of a conditional D
-    (Miyato & Koyama 2018). Returns one output per sample (or pack)."""
+    feature (if any, over ``segments`` separate parts of the batch), the output layer, and
+    the projection ⟨embed(y), h⟩ of a conditional D (Miyato & Koyama 2018). Returns one
+    output per sample (or pack)."""
     if minibatch_std is not None:
-        features = minibatch_std(features)
+        features = minibatch_std(features, segments)
     h = features.flatten(1)
     out = output(h).squeeze(1)
     if embed is not None:

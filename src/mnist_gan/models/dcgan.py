@@ -118,6 +118,14 @@ class ConvDiscriminator(nn.Module):
         """True when one sample's output depends on others in the batch."""
         return self.pack > 1 or self.minibatch_std is not None or self.batch_norm
 
-    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    @property
+    def splits_segments(self) -> bool:
+        """True when ``forward(x, segments=s)`` judges s consecutive parts of ``x`` as
+        separate batches (the stddev feature alone mixes samples: no packing, no BN)."""
+        return self.pack == 1 and not self.batch_norm
+
+    def forward(
+        self, x: torch.Tensor, labels: torch.Tensor | None = None, segments: int = 1
+    ) -> torch.Tensor:
         h = self.features(pack(x, self.pack))
-        return discriminator_output(h, self.out, self.minibatch_std, self.embed, labels)
+        return discriminator_output(h, self.out, self.minibatch_std, self.embed, labels, segments)

@@ -131,9 +131,19 @@ class MLPDiscriminator(nn.Module):
         """True when one sample's output depends on others in the batch (packing, stddev)."""
         return self.pack > 1 or self.minibatch_std is not None
 
-    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    @property
+    def splits_segments(self) -> bool:
+        """True when ``forward(x, segments=s)`` judges s consecutive parts of ``x`` as
+        separate batches (what mixes them is the stddev feature alone, not packing)."""
+        return self.pack == 1
+
+    def forward(
+        self, x: torch.Tensor, labels: torch.Tensor | None = None, segments: int = 1
+    ) -> torch.Tensor:
         x = pack(x, self.pack)
         if self.minibatch_std is None and self.embed is None:
             return self.net(x).squeeze(1)
         h = self.net[:-1](x)
-        return discriminator_output(h, self.net[-1], self.minibatch_std, self.embed, labels)
+        return discriminator_output(
+            h, self.net[-1], self.minibatch_std, self.embed, labels, segments
+        )

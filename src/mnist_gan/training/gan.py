@@ -110,10 +110,12 @@ class GAN(L.LightningModule):
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self._run(self.generator, z, labels)
 
-    def _run(self, network: nn.Module, x: torch.Tensor, labels: torch.Tensor | None):
+    def _run(self, network: nn.Module, x: torch.Tensor, labels: torch.Tensor | None, **kwargs: Any):
         # an unconditional network is called without labels, so any nn.Module taking one
         # tensor can be plugged in as G or D
-        return network(x, labels) if self.hparams.conditional else network(x)
+        if self.hparams.conditional:
+            return network(x, labels, **kwargs)
+        return network(x, **kwargs)
 
     @property
     def sampling_generator(self) -> nn.Module:
@@ -213,9 +215,11 @@ class GAN(L.LightningModule):
         with self.toggled_optimizer(opt_d):
             if r1:
                 real = real.detach().requires_grad_(True)
-            if self._joint_d():
+            joint = self._joint_d()
+            if joint is not None:
                 both = None if labels is None else torch.cat([labels, labels])
-                real_logits, fake_logits = self._d(torch.cat([real, fake]), both).chunk(2)
+                logits = self._d(torch.cat([real, fake]), both, **joint)
+                real_logits, fake_logits = logits.chunk(2)
             else:
                 real_logits, fake_logits = self._d(real, labels), self._d(fake, labels)
             loss = discriminator_loss(
@@ -236,14 +240,18 @@ class GAN(L.LightningModule):
     def _fake(self, n: int, labels: torch.Tensor | None) -> torch.Tensor:
         return self._run(self.generator, self.draw_latent(n, device=self.device), labels)
 
-    def _d(self, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-        return self._run(self.discriminator, x, labels)
+    def _d(self, x: torch.Tensor, labels: torch.Tensor | None, **kwargs: Any) -> torch.Tensor:
+        return self._run(self.discriminator, x, labels, **kwargs)
 
-    def _joint_d(self) -> bool:
-        # one forward over real and fake, unless D mixes the samples of a batch
-        return self.hparams.d_joint_batch and not getattr(
-            self.discriminator, "mixes_samples", False
-        )
+    def _joint_d(self) -> dict[str, int] | None:
+        """How D's step judges cat([real, fake]) in one forward: plainly ({}), as two
+        segments when D mixes samples only where it can keep them apart ({"segments": 2}),
+        or not at all (None: two forwards)."""
+        if not self.hparams.d_joint_batch:
+            return None
+        if not getattr(self.discriminator, "mixes_samples", False):
+            return {}
+        return {"segments": 2} if getattr(self.discriminator, "splits_segments", False) else None
 
     def _step(self, optimizer, loss: torch.Tensor) -> None:
         optimizer.zero_grad(set_to_none=True)
