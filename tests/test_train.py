@@ -126,6 +126,12 @@ def test_multirun_sweep_makes_one_dir_per_job(tmp_path, mnist_dir):
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
+    # Lightning's messages print once per job, in the run's format; the checkpoint
+    # connector's weights_only note and the known warnings not at all
+    console = proc.stdout + proc.stderr
+    assert console.count("`Trainer.fit` stopped") == 2, console[-3000:]
+    assert "INFO: " not in console and "weights_only" not in console
+    assert "UserWarning" not in console and "LeafSpec" not in console
     sweeps = list((tmp_path / "train" / "multirun").iterdir())
     assert len(sweeps) == 1
     jobs = sorted(p.name for p in sweeps[0].iterdir() if p.is_dir())

@@ -9,6 +9,7 @@ not a traceback.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import math
 import sys
@@ -23,6 +24,7 @@ import mnist_gan  # noqa: F401  (registers the config resolvers)
 from mnist_gan.config.command_line import check_command_line
 from mnist_gan.config.validate import validate_sampling, validate_train
 from mnist_gan.errors import NO_SPACE, USER_ERRORS, ConfigError, OutputSpaceError, one_line
+from mnist_gan.runs.console import route_library_logs_to_root
 from mnist_gan.runs.record import record_failure
 
 CONFIG_PATH = "pkg://mnist_gan.conf"
@@ -67,6 +69,15 @@ def _one_line_errors(
         on_sweep_failure(exc)
 
 
+def _task(name: str) -> Callable[..., object]:
+    """The task ``mnist_gan.<name>.<name>``, imported (torch, Lightning) only after the
+    config check; Lightning's own console handlers then give way to Hydra's, so each of
+    its messages prints once."""
+    task = getattr(importlib.import_module(f"mnist_gan.{name}"), name)
+    route_library_logs_to_root()
+    return task
+
+
 def _checked_first(config_name: str, app: Callable[[], object]) -> Callable[[], None]:
     """``app`` (a ``hydra.main`` task) behind the check of its command line."""
 
@@ -89,9 +100,7 @@ def _train_app(cfg: DictConfig) -> float | None:
 
     with _one_line_errors(on_sweep_failure=worst):
         validate_train(cfg)
-        from mnist_gan.train import train
-
-        metrics = train(cfg, validated=True)
+        metrics = _task("train")(cfg, validated=True)
         result[0] = metrics.get(cfg.get("optimized_metric") or "", None)
     return result[0]
 
@@ -100,18 +109,14 @@ def _train_app(cfg: DictConfig) -> float | None:
 def _eval_app(cfg: DictConfig) -> None:
     with _one_line_errors():
         validate_sampling(cfg)
-        from mnist_gan.evaluate import evaluate
-
-        evaluate(cfg, validated=True)
+        _task("evaluate")(cfg, validated=True)
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="generate")
 def _generate_app(cfg: DictConfig) -> None:
     with _one_line_errors():
         validate_sampling(cfg)
-        from mnist_gan.generate import generate
-
-        generate(cfg, validated=True)
+        _task("generate")(cfg, validated=True)
 
 
 train_main = _checked_first("train", _train_app)

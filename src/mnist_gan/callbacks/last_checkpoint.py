@@ -42,10 +42,10 @@ class LastCheckpoint(Checkpoint):
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.sanity_checking and not trainer.fast_dev_run:
-            trainer.save_checkpoint(self.path)
+            trainer.save_checkpoint(self.path, weights_only=False)  # the full resume point
 
     def on_exception(
         self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException
     ) -> None:
         if isinstance(exception, KeyboardInterrupt) and self.interrupted_filename:
-            trainer.save_checkpoint(self.dirpath / self.interrupted_filename)
+            trainer.save_checkpoint(self.dirpath / self.interrupted_filename, weights_only=False)
