@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import torch
 from omegaconf import DictConfig
-from torchvision.utils import save_image
 
 from mnist_gan.checkpoints import load_gan
 from mnist_gan.config.validate import validate_sampling
 from mnist_gan.devices import pick_device
+from mnist_gan.grids import save_grid
 from mnist_gan.sampling import requested_labels, sample_images
 
 log = logging.getLogger(__name__)
@@ -49,25 +49,14 @@ def generate(cfg: DictConfig, *, validated: bool = False) -> dict[str, Path]:
         "npz": out / "samples.npz",
     }
     shown = images[: cfg.grid_max]
-    save_image(
-        shown,
-        paths["grid"],
-        nrow=cfg.nrow or math.ceil(math.sqrt(len(shown))),
-        padding=2,
-        pad_value=1.0,
-    )
+    save_grid(shown, paths["grid"], cfg.nrow or math.ceil(math.sqrt(len(shown))), cfg.scale)
     walk = interpolation_latents(model, cfg.interpolation.rows, cfg.interpolation.steps, cfg.seed)
     row_labels = requested_labels(model, cfg.interpolation.rows, digit)  # one digit per row
     walk_labels = (
         None if row_labels is None else row_labels.repeat_interleave(cfg.interpolation.steps)
     )
-    save_image(
-        model.sample(walk.to(device), labels=walk_labels).cpu(),
-        paths["interpolation"],
-        nrow=cfg.interpolation.steps,
-        padding=2,
-        pad_value=1.0,
-    )
+    walked = model.sample(walk.to(device), labels=walk_labels).cpu()
+    save_grid(walked, paths["interpolation"], cfg.interpolation.steps, cfg.scale)
     np.savez_compressed(paths["npz"], images=to_uint8(images))
     for name, path in paths.items():
         log.info("wrote %s: %s", name, path)
