@@ -35,6 +35,8 @@ class TrainingScalars:
         self.start_epoch()
 
     def start_epoch(self) -> None:
+        # this batch's detached scalars, for callbacks that read every step (the loss curve)
+        self.latest: dict[str, torch.Tensor] = {}
         self.sums: dict[str, torch.Tensor] = {}
         self.counts: dict[str, int] = {}
         # the first non-finite batch of each watched loss (-1 = none) and its value
@@ -45,6 +47,7 @@ class TrainingScalars:
     ) -> None:
         """Add one batch's detached scalars; log them when Lightning writes this batch."""
         trainer = module.trainer
+        self.latest = metrics
         self._watch(metrics, batch_idx)
         writes = lightning_writes_this_batch(trainer, batch_idx)
         if writes or batch_idx + 1 >= trainer.num_training_batches:
