@@ -32,8 +32,8 @@ from mnist_gan.runs.hparams import (
     compared_metrics,
     knobs,
     overridden_knobs,
-    run_label,
 )
+from mnist_gan.runs.identity import hydra_context, run_name
 from mnist_gan.runs.lock import hold_lock
 from mnist_gan.runs.record import (
     FINISHED,
@@ -81,29 +81,12 @@ def instantiate_list(group: DictConfig | None, key: str = "callbacks") -> list[A
     ]
 
 
-def hydra_context() -> tuple[dict[str, str], list[str], str | None]:
-    """(the config groups' choices, the task overrides, the job's place in its sweep) from
-    Hydra; ({}, [], None) when the config was composed outside ``@hydra.main``."""
-    from hydra.core.hydra_config import HydraConfig
-    from hydra.types import RunMode
-
-    if not HydraConfig.initialized():
-        return {}, [], None
-    hydra_cfg = HydraConfig.get()
-    place = None
-    if hydra_cfg.mode == RunMode.MULTIRUN:
-        place = f"{Path(hydra_cfg.sweep.dir).name} #{hydra_cfg.job.num}"
-    choices = {k: v for k, v in hydra_cfg.runtime.choices.items() if isinstance(v, str)}
-    return choices, list(hydra_cfg.overrides.task), place
-
-
 def log_config(loggers: list[Logger], cfg: DictConfig) -> None:
     """Send the compared knobs to every logger, register them with TensorBoard's hparams
     plugin (with the compared metrics and the run's name), and the resolved config as text."""
-    choices, overrides, place = hydra_context()
+    choices, overrides, _ = hydra_context()
     values = knobs(cfg, choices)
-    name = run_label(overrides, choices.get("experiment") or cfg.get("task_name") or "defaults")
-    name = f"{name} · {place or Path(cfg.paths.output_dir).name}"
+    name = run_name(cfg.get("task_name"), cfg.paths.output_dir)
     for logger in loggers:
         logger.log_hyperparams(values)
         if isinstance(logger, TensorBoardLogger) and is_rank_zero():  # others hold a dummy
