@@ -109,6 +109,13 @@ def last_checkpoint_path(cfg: DictConfig) -> Path:
     return Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
 
 
+def _close(loggers: Sequence[Logger]) -> None:
+    """End the loggers' runs after a failure (Lightning does so only for one inside fit):
+    an open W&B run would swallow the next job of a sweep run in the same process."""
+    for logger in loggers:
+        logger.finalize("failed")
+
+
 def _record(run_dir: Path, **fields: Any) -> None:
     if is_rank_zero():
         update_record(run_dir, **fields)
@@ -190,12 +197,15 @@ def _train(cfg: DictConfig, run_dir: Path, extra_callbacks: Sequence[L.Callback]
     callbacks = [*instantiate_list(cfg.get("callbacks")), *extra_callbacks]
     loggers = instantiate_list(cfg.get("logger"), "logger")
     trainer: L.Trainer = build(cfg.trainer, "trainer", callbacks=callbacks, logger=loggers or False)
-    log_config(trainer.loggers, cfg)
-
     try:
+        log_config(trainer.loggers, cfg)
         trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
     except MisconfigurationException as exc:  # Lightning's check of trainer.* at fit time
+        _close(trainer.loggers)
         raise ConfigError(f"trainer: {one_line(exc)}; check the trainer.* values") from None
+    except BaseException:
+        _close(trainer.loggers)
+        raise
 
     metrics = {
         name: float(value)

@@ -6,11 +6,11 @@ import logging
 
 import lightning as L
 import torch
-from lightning.pytorch.loggers import TensorBoardLogger
 
 from mnist_gan.metrics.evaluator import GanEvaluator
 from mnist_gan.metrics.names import CONDITIONAL_SCALARS, PARZEN_SCALARS, SCALARS
 from mnist_gan.metrics.parzen import parzen_score, protocol_images, warn_if_departing
+from mnist_gan.runs.trackers import figure_pixels, log_image
 from mnist_gan.sampling import sample_in_chunks
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,7 @@ class Evaluation(L.Callback):
     from a fixed latent bank (so epochs compare like for like) against the real reference
     set, whose features are computed once per run.
 
-    Logs ``eval/<metric>`` scalars, a class-histogram figure to TensorBoard, and
+    Logs ``eval/<metric>`` scalars, a class-histogram image to the loggers, and
     ``hp_metric`` (the ``optimized_metric``), which sweeps and the best checkpoint use.
     ``every_n_epochs=0`` switches evaluation off.
 
@@ -144,14 +144,18 @@ class Evaluation(L.Callback):
         return trainer.strategy.broadcast(scores, src=0) if world > 1 else scores
 
     def _log_histogram(self, trainer: L.Trainer) -> None:
-        loggers = [lg for lg in trainer.loggers if isinstance(lg, TensorBoardLogger)]
-        if not loggers or trainer.global_rank != 0:
+        if not trainer.loggers or trainer.global_rank != 0:
             return
         from mnist_gan.metrics.plots import class_histogram_figure
 
-        figure = class_histogram_figure(self.last["histogram"])
-        for logger in loggers:
-            logger.experiment.add_figure("eval/class_histogram", figure, trainer.current_epoch)
+        pixels = figure_pixels(class_histogram_figure(self.last["histogram"]))
+        log_image(
+            trainer.loggers,
+            "eval/class_histogram",
+            pixels,
+            trainer.current_epoch,
+            trainer.global_step,
+        )
 
 
 def _gather_shares(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from pathlib import Path
 
 from omegaconf import OmegaConf
 
@@ -55,6 +56,17 @@ def short_dirname(text: str) -> str:
     return f"{text[: MAX_DIRNAME - 11]}-{digest}"
 
 
+def sqlite_uri(path: str) -> str:
+    """``sqlite:////abs/path`` for a database file (made absolute: MLflow resolves a relative
+    one against wherever it is later started from)."""
+    return f"sqlite:///{os.path.abspath(path)}"
+
+
+def file_uri(path: str) -> str:
+    """``file:///abs/path`` for a folder."""
+    return Path(os.path.abspath(path)).as_uri()
+
+
 def register_resolvers() -> None:
     """Register the project's resolvers once (safe to call repeatedly)."""
     # Two scalar resolvers (a list-valued one cannot be resolved in place by OmegaConf).
@@ -73,3 +85,16 @@ def register_resolvers() -> None:
         OmegaConf.register_new_resolver("not_knobs", lambda: list(NOT_KNOBS))
     if not OmegaConf.has_resolver("cores_per_job"):
         OmegaConf.register_new_resolver("cores_per_job", cores_per_job)
+    from mnist_gan.runs import identity
+
+    trackers = {
+        "run_name": identity.run_name,
+        "sweep_name": identity.sweep_name,
+        # the sweep's name for its jobs, else the task name: an MLflow experiment
+        "experiment_name": lambda task: identity.sweep_name(task) or task,
+        "sqlite_uri": sqlite_uri,
+        "file_uri": file_uri,
+    }
+    for name, function in trackers.items():
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, function)

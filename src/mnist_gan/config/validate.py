@@ -7,6 +7,7 @@ torch and Lightning so a bad config is refused within a second of starting.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 import re
@@ -188,6 +189,8 @@ WHOLE_NUMBERS = {
     "eval.batch_size": (1, 10**9),
     "grid_max": (1, 10**6),
     "nrow": (1, 10**6),
+    "scale": (1, 16),
+    "callbacks.sample_grid.scale": (1, 16),
     "interpolation.rows": (1, 10**6),
     "interpolation.steps": (2, 10**6),
 }
@@ -408,10 +411,35 @@ def _optimized_metric(cfg: DictConfig) -> None:
         )
 
 
+# The loggers that need an optional extra: their _target_ -> (package, extra).
+TRACKER_PACKAGES = {
+    "mnist_gan.runs.trackers.WandbTracker": ("wandb", "wandb"),
+    "lightning.pytorch.loggers.WandbLogger": ("wandb", "wandb"),
+    "mnist_gan.runs.trackers.MLflowTracker": ("mlflow", "mlflow"),
+    "lightning.pytorch.loggers.MLFlowLogger": ("mlflow", "mlflow"),
+}
+
+
+def _trackers(cfg: DictConfig) -> None:
+    """Each configured logger's package is installed (W&B and MLflow are extras)."""
+    loggers = OmegaConf.select(cfg, "logger", default=None)
+    if not isinstance(loggers, DictConfig):
+        return
+    for name, entry in loggers.items():
+        target = entry.get("_target_") if isinstance(entry, DictConfig) else None
+        package, extra = TRACKER_PACKAGES.get(target, (None, None))
+        if package and importlib.util.find_spec(package) is None:
+            raise ConfigError(
+                f"logger.{name} needs the {package} package, which is not installed: "
+                f'pip install -e ".[{extra}]" (or drop logger={name})'
+            )
+
+
 def validate_train(cfg: DictConfig) -> None:
     """All checks on a training config; raises ``ConfigError`` on the first problem."""
     _readable(cfg)
     check_task_name(cfg)
+    _trackers(cfg)
     _optimized_metric(cfg)
     _whole_numbers_and_flags(cfg)
     _evaluation_sizes(cfg, "eval.num_samples")
