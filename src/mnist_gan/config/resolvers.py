@@ -56,6 +56,12 @@ def short_dirname(text: str) -> str:
     return f"{text[: MAX_DIRNAME - 11]}-{digest}"
 
 
+def dir_suffix(overrides: str) -> str:
+    """``_<overrides>`` (shortened as by :func:`short_dirname`) for a single run's directory,
+    so `tensorboard --logdir outputs` names it by what it varies; empty without overrides."""
+    return f"_{short_dirname(overrides)}" if overrides else ""
+
+
 def sqlite_uri(path: str) -> str:
     """``sqlite:////abs/path`` for a database file (made absolute: MLflow resolves a relative
     one against wherever it is later started from)."""
@@ -88,6 +94,7 @@ def register_resolvers() -> None:
     from mnist_gan.runs import identity
 
     trackers = {
+        "dir_suffix": dir_suffix,
         "run_name": identity.run_name,
         "sweep_name": identity.sweep_name,
         # the sweep's name for its jobs, else the task name: an MLflow experiment
