@@ -338,3 +338,23 @@ def test_long_overrides_make_a_short_unique_job_directory_name():
     long_a, long_b = "x" * 300 + "a", "x" * 300 + "b"
     assert len(short_dirname(long_a)) == MAX_DIRNAME
     assert short_dirname(long_a) != short_dirname(long_b)
+
+
+def test_a_single_run_directory_ends_in_its_overrides(tmp_path, mnist_dir):
+    from mnist_gan.config.resolvers import MAX_DIRNAME, dir_suffix
+
+    assert dir_suffix("") == ""
+    assert dir_suffix("model=minimal") == "_model=minimal"
+    assert len(dir_suffix("x" * 300)) == MAX_DIRNAME + 1
+    cmd = [
+        sys.executable,
+        str(REPO / "train.py"),
+        "debug=fdr",
+        "model=minimal",
+        f"data.data_dir={mnist_dir}",
+        f"paths.log_dir={tmp_path}",
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (run,) = (tmp_path / "debug").iterdir()
+    assert run.name.endswith("_debug=fdr,model=minimal")  # data_dir and paths: not knobs
