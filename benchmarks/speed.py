@@ -32,8 +32,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -52,10 +50,9 @@ from mnist_gan.metrics.report import COLUMNS
 from mnist_gan.sampling import sample_images
 from mnist_gan.train import train
 
-from timing import EpochTimer
+from timing import EpochTimer, run_entry_point
 
 MNIST_TRAIN = MNIST_FILES[0].count
-REPO = Path(__file__).resolve().parents[1]
 SPEEDRUN_REFERENCE = ["model=batchnorm_mlp", "trainer.max_epochs=30"]
 
 
@@ -187,33 +184,6 @@ def evaluation_cost(data_dir: str) -> tuple[float, float]:
 
 # Runs train.py in this interpreter and reports the process's peak RSS from VmHWM (per
 # address space: getrusage's ru_maxrss would also count the forking parent's pages).
-_PEAK_RSS_WRAPPER = """
-import runpy, sys
-sys.argv = sys.argv[1:]
-try:
-    runpy.run_path(sys.argv[0], run_name="__main__")
-finally:
-    status = open("/proc/self/status").read()
-    peak = next(line for line in status.splitlines() if line.startswith("VmHWM"))
-    print("PEAK", int(peak.split()[1]), file=sys.stderr)
-"""
-
-
-def run_entry_point(
-    overrides: list[str], out: Path, report_peak_rss: bool = False
-) -> tuple[float, int, str]:
-    """Run ``train.py`` in its own process: (seconds, return code, stderr)."""
-    wrapper = ["-c", _PEAK_RSS_WRAPPER] if report_peak_rss else []
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, *wrapper, str(REPO / "train.py"), *overrides, f"hydra.run.dir={out}"],
-        cwd=out.parent,
-        capture_output=True,
-        text=True,
-    )
-    return time.perf_counter() - start, done.returncode, done.stderr
-
-
 def last_line(text: str) -> str:
     return (text.strip().splitlines() or [""])[-1]
 
