@@ -104,7 +104,7 @@ class Evaluation(L.Callback):
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self.evaluator is None or not self._due(trainer):
             return
-        self.last = self._score(trainer, pl_module)
+        self.last = self.score(trainer, pl_module)
         values = {
             f"eval/{name}": float(self.last[name])
             for name in SCALARS + CONDITIONAL_SCALARS + PARZEN_SCALARS
@@ -122,7 +122,9 @@ class Evaluation(L.Callback):
             ", ".join(f"{k.split('/')[-1]} {v:.4g}" for k, v in values.items()),
         )
 
-    def _score(self, trainer: L.Trainer, pl_module: L.LightningModule) -> dict:
+    def score(self, trainer: L.Trainer, pl_module: L.LightningModule) -> dict:
+        """The metrics of the generator as it is now, logged nowhere (every rank calls it
+        under DDP); what each due epoch logs, and what a benchmark asks for between."""
         world, rank = trainer.world_size, trainer.global_rank
         bounds = [self.num_samples * r // world for r in range(world + 1)]
         share = slice(bounds[rank], bounds[rank + 1])
