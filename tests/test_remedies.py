@@ -47,6 +47,7 @@ OPTIONS = {
     "minibatch_std": ["model.discriminator.minibatch_std=true"],
     "ema": ["model.ema_decay=0.9"],
     "conditional": ["model.conditional=true"],
+    "ac_gan": ["model.conditional=true", "model.aux_weight=1"],
     "dcgan": ["model=dcgan"],
     "dcgan_everything": [
         "model=dcgan",
@@ -56,6 +57,7 @@ OPTIONS = {
         "model.discriminator.minibatch_std=true",
         "model.discriminator.spectral_norm=true",
         "model.ema_decay=0.99",
+        "model.aux_weight=1",
     ],
 }
 
@@ -163,6 +165,34 @@ def test_lazy_r1_penalises_every_kth_d_step_k_times_as_much(make_cfg, batch_idx,
     expected = discriminator_loss(real_logits, fake_logits, 1.0, "mean", "bce")
     expected = expected + weight * r1_penalty(real_logits, x)
     assert losses[0].item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_ac_gan_adds_the_class_cross_entropy_to_both_losses(make_cfg):
+    """model.aux_weight=w: D's output gains 10 class logits; D's loss adds w·CE on the real
+    digits, G's adds w·CE of its fakes against the digits asked for."""
+    gan = instantiate(
+        make_cfg("model.conditional=true", "model.aux_weight=0.5").model, _recursive_=False
+    )
+    losses = []
+    gan._step = lambda optimizer, loss: losses.append(loss)
+    gan.toggled_optimizer = lambda optimizer: contextlib.nullcontext()
+    real, fake = torch.randn(8, 1, 28, 28), torch.randn(8, 1, 28, 28)
+    labels = torch.arange(8) % 10
+    gan._fake = lambda n, y: fake
+    assert gan.discriminator(real, labels).shape == (8, 11)
+    gan._generator_step(None, 8, labels, 0.0)
+    out = gan.discriminator(fake, labels)
+    expected = generator_loss(out[:, 0], "non_saturating", "bce")
+    expected = expected + 0.5 * torch.nn.functional.cross_entropy(out[:, 1:], labels)
+    assert losses[0].item() == pytest.approx(expected.item(), rel=1e-5)
+    metrics = gan._discriminator_step(None, real, fake, labels, 0.0, 0)
+    real_out, fake_out = gan.discriminator(real, labels), gan.discriminator(fake, labels)
+    expected = discriminator_loss(real_out[:, 0], fake_out[:, 0], 1.0, "mean", "bce")
+    class_loss = torch.nn.functional.cross_entropy(real_out[:, 1:], labels)
+    assert losses[1].item() == pytest.approx((expected + 0.5 * class_loss).item(), rel=1e-5)
+    assert metrics["train/d_class_loss"].item() == pytest.approx(class_loss.item(), rel=1e-5)
+    with pytest.raises(ConfigError, match="model.conditional=true"):
+        train(make_cfg("model.aux_weight=1"))
 
 
 # ------------------------------------------------------------------ EMA

@@ -241,7 +241,9 @@ def _whole_numbers_and_flags(cfg: DictConfig) -> None:
 
 def _remedies(cfg: DictConfig) -> None:
     """The anti-collapse knobs: ranges, and the combinations that mean nothing."""
-    _non_negative(cfg, ("model.gp_weight", "model.r1_weight", "model.instance_noise"))
+    _non_negative(
+        cfg, ("model.gp_weight", "model.r1_weight", "model.instance_noise", "model.aux_weight")
+    )
     _non_negative(cfg, ("model.generator.negative_slope", "model.discriminator.negative_slope"))
     _positive(cfg, ("model.generator.batch_norm_eps",), float)
     for key in ("model.real_label", "model.generator.batch_norm_momentum"):
@@ -255,6 +257,11 @@ def _remedies(cfg: DictConfig) -> None:
         isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0 <= decay < 1
     ):
         raise ConfigError(f"model.ema_decay={decay!r} must be in [0, 1) (e.g. 0.999) or null (off)")
+    if (_get(cfg, "model.aux_weight") or 0) and not _get(cfg, "model.conditional"):
+        raise ConfigError(
+            f"model.aux_weight={_get(cfg, 'model.aux_weight')} needs the digit labels: set "
+            "model.conditional=true, or model.aux_weight=0"
+        )
     pack = _get(cfg, "model.discriminator.pack") or 1
     if pack > 1 and _get(cfg, "model.conditional"):
         raise ConfigError(

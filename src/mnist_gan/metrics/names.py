@@ -30,6 +30,7 @@ TRAIN_SCALARS = (
     "train/d_fake",
     "train/gradient_penalty",
     "train/r1_penalty",
+    "train/d_class_loss",
 )
 # Cumulative training wall time (evaluation included, start-up excluded), logged each epoch.
 TRAIN_SECONDS = "time/train_seconds"

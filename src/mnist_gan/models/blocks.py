@@ -91,11 +91,13 @@ def discriminator_output(
     embed: nn.Embedding | None,
     labels: torch.Tensor | None,
     segments: int = 1,
+    classifier: nn.Module | None = None,
 ) -> torch.Tensor:
     """D's last stage, shared by the MLP and conv discriminators: the minibatch-stddev
     feature (if any, over ``segments`` separate parts of the batch), the output layer, and
     the projection ⟨embed(y), h⟩ of a conditional D (Miyato & Koyama 2018). Returns one
-    output per sample (or pack)."""
+    output per sample (or pack); with an AC-GAN ``classifier`` on the same features, N×(1 +
+    classes): the output, then the class logits."""
     if minibatch_std is not None:
         features = minibatch_std(features, segments)
     h = features.flatten(1)
@@ -103,4 +105,6 @@ def discriminator_output(
     if embed is not None:
         require_labels(labels, embed.num_embeddings)
         out = out + (embed(labels.long()) * h).sum(dim=1)
+    if classifier is not None:
+        return torch.cat([out.unsqueeze(1), classifier(h)], dim=1)
     return out

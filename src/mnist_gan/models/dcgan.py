@@ -77,8 +77,8 @@ class ConvDiscriminator(nn.Module):
         negative_slope: LeakyReLU slope.
         batch_norm: BatchNorm after the second conv (DCGAN's D). It couples the samples of
             a batch, which WGAN-GP and R1 assume they are not; off by default.
-        pack, minibatch_std, minibatch_std_group, spectral_norm, num_classes: as in
-            ``MLPDiscriminator`` (the stddev feature is one extra 7×7 channel).
+        pack, minibatch_std, minibatch_std_group, spectral_norm, num_classes, aux_classes:
+            as in ``MLPDiscriminator`` (the stddev feature is one extra 7×7 channel).
     """
 
     def __init__(
@@ -91,6 +91,7 @@ class ConvDiscriminator(nn.Module):
         minibatch_std_group: int = 4,
         spectral_norm: bool = False,
         num_classes: int | None = None,
+        aux_classes: int | None = None,
     ) -> None:
         super().__init__()
         if len(channels) != 2:
@@ -110,6 +111,7 @@ class ConvDiscriminator(nn.Module):
         width = (c7 + (1 if minibatch_std else 0)) * 7 * 7
         self.out = nn.Linear(width, 1)
         self.embed = nn.Embedding(num_classes, width) if num_classes else None
+        self.classifier = nn.Linear(width, aux_classes) if aux_classes else None
         if spectral_norm:
             with_spectral_norm(self)
 
@@ -128,4 +130,6 @@ class ConvDiscriminator(nn.Module):
         self, x: torch.Tensor, labels: torch.Tensor | None = None, segments: int = 1
     ) -> torch.Tensor:
         h = self.features(pack(x, self.pack))
-        return discriminator_output(h, self.out, self.minibatch_std, self.embed, labels, segments)
+        return discriminator_output(
+            h, self.out, self.minibatch_std, self.embed, labels, segments, self.classifier
+        )

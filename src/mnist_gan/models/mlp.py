@@ -94,6 +94,8 @@ class MLPDiscriminator(nn.Module):
         spectral_norm: spectral normalisation on every Linear.
         num_classes: conditional D, by projection (Miyato & Koyama 2018): the output gains
             ⟨embed(y), h⟩ for the last hidden features h (None = off).
+        aux_classes: AC-GAN (Odena et al. 2017): a classifier head on h, whose logits
+            follow the output, N×(1 + aux_classes) (None = off).
 
     Returns one output per sample (per pack); losses apply the sigmoid where they need it.
     """
@@ -108,6 +110,7 @@ class MLPDiscriminator(nn.Module):
         minibatch_std_group: int = 4,
         spectral_norm: bool = False,
         num_classes: int | None = None,
+        aux_classes: int | None = None,
     ) -> None:
         super().__init__()
         self.pack = pack
@@ -123,6 +126,7 @@ class MLPDiscriminator(nn.Module):
         # One Sequential, so an unconditional D without extras keeps the tutorial's keys.
         self.net = nn.Sequential(*layers)
         self.embed = nn.Embedding(num_classes, width) if num_classes else None
+        self.classifier = nn.Linear(width, aux_classes) if aux_classes else None
         if spectral_norm:
             with_spectral_norm(self.net)
 
@@ -141,9 +145,9 @@ class MLPDiscriminator(nn.Module):
         self, x: torch.Tensor, labels: torch.Tensor | None = None, segments: int = 1
     ) -> torch.Tensor:
         x = pack(x, self.pack)
-        if self.minibatch_std is None and self.embed is None:
+        if self.minibatch_std is None and self.embed is None and self.classifier is None:
             return self.net(x).squeeze(1)
         h = self.net[:-1](x)
         return discriminator_output(
-            h, self.net[-1], self.minibatch_std, self.embed, labels, segments
+            h, self.net[-1], self.minibatch_std, self.embed, labels, segments, self.classifier
         )

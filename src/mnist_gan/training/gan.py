@@ -15,6 +15,7 @@ from typing import Any
 
 import lightning as L
 import torch
+import torch.nn.functional as F
 from hydra.utils import instantiate
 from torch import nn
 
@@ -68,6 +69,7 @@ class GAN(L.LightningModule):
         instance_noise_epochs: float | None = None,
         ema_decay: float | None = None,
         conditional: bool = False,
+        aux_weight: float = 0.0,
         gradient_clip_val: float | None = None,
         d_joint_batch: bool = True,
         adam_impl: str = "fused",
@@ -80,7 +82,8 @@ class GAN(L.LightningModule):
         self.save_hyperparameters(logger=False)
         classes = {"num_classes": NUM_CLASSES} if conditional else {}
         self.generator: nn.Module = instantiate(generator, latent_dim=latent_dim, **classes)
-        self.discriminator: nn.Module = instantiate(discriminator, **classes)
+        aux = {"aux_classes": NUM_CLASSES} if aux_weight else {}
+        self.discriminator: nn.Module = instantiate(discriminator, **classes, **aux)
         # The averaged G is a frozen copy: no optimiser sees it, DDP ignores it, checkpoints
         # keep it (it is what samples and evaluation use).
         self.generator_ema = copy_for_ema(self.generator) if ema_decay is not None else None
@@ -195,8 +198,10 @@ class GAN(L.LightningModule):
         hp = self.hparams
         with self.toggled_optimizer(opt_g):
             fake = self._fake(n, labels)
-            logits = self._d(with_instance_noise(fake, noise), labels)
+            logits, classes = self._split(self._d(with_instance_noise(fake, noise), labels))
             loss = generator_loss(logits, hp.g_loss, hp.loss)
+            if classes is not None:  # AC-GAN: fakes D classifies as the digit asked for
+                loss = loss + hp.aux_weight * F.cross_entropy(classes, labels)
             self._step(opt_g, loss)
         if self.generator_ema is not None:
             decay = warmed_up_decay(hp.ema_decay, self._ema_updates)
@@ -222,10 +227,17 @@ class GAN(L.LightningModule):
                 real_logits, fake_logits = logits.chunk(2)
             else:
                 real_logits, fake_logits = self._d(real, labels), self._d(fake, labels)
+            (real_logits, real_classes), (fake_logits, _) = map(
+                self._split, (real_logits, fake_logits)
+            )
             loss = discriminator_loss(
                 real_logits, fake_logits, hp.real_label, hp.d_loss_reduction, hp.loss
             )
             metrics = {"train/d_loss": loss.detach()}
+            if real_classes is not None:  # AC-GAN: D learns the digits of real images
+                class_loss = F.cross_entropy(real_classes, labels)
+                metrics["train/d_class_loss"] = class_loss.detach()
+                loss = loss + hp.aux_weight * class_loss
             if hp.gp_weight:
                 penalty = gradient_penalty(functools.partial(self._d, labels=labels), real, fake)
                 metrics["train/gradient_penalty"] = penalty.detach()
@@ -242,6 +254,12 @@ class GAN(L.LightningModule):
 
     def _d(self, x: torch.Tensor, labels: torch.Tensor | None, **kwargs: Any) -> torch.Tensor:
         return self._run(self.discriminator, x, labels, **kwargs)
+
+    def _split(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """D's output and, with the AC-GAN head (``aux_weight``), its class logits."""
+        if not self.hparams.aux_weight:
+            return out, None
+        return out[:, 0], out[:, 1:]
 
     def _joint_d(self) -> dict[str, int] | None:
         """How D's step judges cat([real, fake]) in one forward: plainly ({}), as two
