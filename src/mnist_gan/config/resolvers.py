@@ -56,6 +56,12 @@ def short_dirname(text: str) -> str:
     return f"{text[: MAX_DIRNAME - 11]}-{digest}"
 
 
+def when(flag: bool, value: float, otherwise: float = 0.0) -> float:
+    """``value`` when ``flag`` is true, else ``otherwise``: a knob that follows another
+    (``${when:${model.conditional},1.0}``)."""
+    return value if flag else otherwise
+
+
 def dir_suffix(overrides: str) -> str:
     """``_<overrides>`` (shortened as by :func:`short_dirname`) for a single run's directory,
     so `tensorboard --logdir outputs` names it by what it varies; empty without overrides."""
@@ -93,7 +99,8 @@ def register_resolvers() -> None:
         OmegaConf.register_new_resolver("cores_per_job", cores_per_job)
     from mnist_gan.runs import identity
 
-    trackers = {
+    others = {
+        "when": when,
         "dir_suffix": dir_suffix,
         "run_name": identity.run_name,
         "sweep_name": identity.sweep_name,
@@ -102,6 +109,6 @@ def register_resolvers() -> None:
         "sqlite_uri": sqlite_uri,
         "file_uri": file_uri,
     }
-    for name, function in trackers.items():
+    for name, function in others.items():
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, function)
