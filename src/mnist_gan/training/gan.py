@@ -9,7 +9,6 @@ Lightning places the module. Options are checked once, before anything is built
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -239,7 +238,7 @@ class GAN(L.LightningModule):
                 metrics["train/d_class_loss"] = class_loss.detach()
                 loss = loss + hp.aux_weight * class_loss
             if hp.gp_weight:
-                penalty = gradient_penalty(functools.partial(self._d, labels=labels), real, fake)
+                penalty = gradient_penalty(lambda x: self._split(self._d(x, labels))[0], real, fake)
                 metrics["train/gradient_penalty"] = penalty.detach()
                 loss = loss + hp.gp_weight * penalty
             if r1:
