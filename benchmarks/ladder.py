@@ -98,12 +98,11 @@ class Ladder(L.Callback):
 
     def _score(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         metrics = self.evaluation.score(trainer, pl_module)
-        done = trainer.current_epoch + (trainer.fit_loop.epoch_loop.batch_idx + 1) / max(
-            1, trainer.num_training_batches
-        )
+        # batches across epochs: current_epoch has already moved on when training ends
+        batches = trainer.fit_loop.epoch_loop.total_batch_idx + 1
         self.points.append(
             {
-                "epochs": round(min(done, trainer.current_epoch + 1), 3),
+                "epochs": round(batches / max(1, trainer.num_training_batches), 3),
                 "seconds": self.seconds,
                 "fid": float(metrics["fid"]),
                 "classes": float(metrics["classes_covered"]),
