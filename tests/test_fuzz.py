@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 
 COUNTER = itertools.count()
 SETTINGS = settings(
-    max_examples=150,
+    max_examples=110,
     deadline=None,
     derandomize=True,
     suppress_health_check=list(HealthCheck),
