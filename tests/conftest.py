@@ -61,6 +61,36 @@ def make_cfg(tmp_path: Path, mnist_dir: Path) -> Callable[..., DictConfig]:
     return _make
 
 
+@pytest.fixture(scope="session")
+def two_job_sweep(
+    mnist_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[subprocess.CompletedProcess, Path]:
+    """``train.py -m model=plain_mlp,minimal`` (2 batches each) run once, in its own process,
+    for the tests that read what a sweep leaves: its directories, its console and, with both
+    tracker extras installed (``logger=many``, W&B offline), the trackers' runs. Returns the
+    finished process and ``paths.log_dir``."""
+    import importlib.util
+
+    root = tmp_path_factory.mktemp("two_job_sweep")
+    trackers = all(importlib.util.find_spec(name) for name in ("wandb", "mlflow"))
+    cmd = [
+        sys.executable,
+        str(REPO / "train.py"),
+        "-m",
+        "model=plain_mlp,minimal",
+        "logger=many" if trackers else "logger=tensorboard",
+        f"data.data_dir={mnist_dir}",
+        f"paths.log_dir={root}",
+        *FAST,
+        "eval.every_n_epochs=0",
+        "trainer.limit_train_batches=2",
+    ]
+    # no HOME: W&B finds no credentials and stays offline
+    env = {"WANDB_MODE": "offline", "WANDB_SILENT": "true", "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=400, cwd=root, env=env)
+    return proc, root
+
+
 def train_tiny(data_dir: Path, run_dir: Path) -> Path:
     """Train 5 batches into ``run_dir``; its last.ckpt (for eval.py and generate.py)."""
     from mnist_gan.train import train

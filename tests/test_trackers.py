@@ -4,8 +4,6 @@ read back through the tracker's own API (MLflow's client; W&B's offline run file
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,7 @@ from mnist_gan.errors import ConfigError
 from mnist_gan.train import train
 
 import wandb_records
-from conftest import FAST, REPO
+from conftest import FAST
 
 mlflow = pytest.importorskip("mlflow")
 wandb = pytest.importorskip("wandb")
@@ -97,24 +95,11 @@ def test_a_tracker_without_its_extra_is_refused_with_the_install_line(make_cfg, 
 
 
 @pytest.mark.slow
-def test_each_sweep_job_is_its_own_tracked_run_grouped_by_the_sweep(mnist_dir, tmp_path):
-    cmd = [
-        sys.executable,
-        str(REPO / "train.py"),
-        "-m",
-        "model=plain_mlp,minimal",
-        "logger=many",
-        f"data.data_dir={mnist_dir}",
-        f"paths.log_dir={tmp_path}",
-        *FAST,
-        "eval.every_n_epochs=0",
-        "trainer.limit_train_batches=2",
-    ]
-    env = {"WANDB_MODE": "offline", "WANDB_SILENT": "true", "PATH": "/usr/bin:/bin"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=400, cwd=tmp_path, env=env)
+def test_each_sweep_job_is_its_own_tracked_run_grouped_by_the_sweep(two_job_sweep):
+    proc, root = two_job_sweep
     assert proc.returncode == 0, proc.stderr[-3000:]
-    (sweep,) = (tmp_path / "train" / "multirun").iterdir()
-    client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    (sweep,) = (root / "train" / "multirun").iterdir()
+    client = mlflow.MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
     experiment = client.get_experiment_by_name(f"train sweep {sweep.name}")
     runs = client.search_runs([experiment.experiment_id])
     assert sorted(r.data.params["model"] for r in runs) == ["minimal", "plain_mlp"]

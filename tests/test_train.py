@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import lightning as L
@@ -14,8 +12,6 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from mnist_gan.train import train
 from mnist_gan.training.gan import GAN
-
-from conftest import REPO
 
 SCALARS = ("train/d_loss", "train/g_loss", "train/d_real", "train/d_fake")
 
@@ -111,20 +107,8 @@ def test_fixed_latents_come_from_the_sample_seed():
 
 
 @pytest.mark.slow
-def test_multirun_sweep_makes_one_dir_per_job(tmp_path, mnist_dir):
-    cmd = [
-        sys.executable,
-        str(REPO / "train.py"),
-        "-m",
-        "model=plain_mlp,minimal",
-        f"data.data_dir={mnist_dir}",
-        f"paths.log_dir={tmp_path}",
-        "trainer.max_epochs=1",
-        "trainer.limit_train_batches=2",
-        "trainer.accelerator=cpu",
-        "callbacks.progress_bar=null",
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+def test_multirun_sweep_makes_one_dir_per_job(two_job_sweep):
+    proc, root = two_job_sweep
     assert proc.returncode == 0, proc.stderr[-2000:]
     # Lightning's messages print once per job, in the run's format; the checkpoint
     # connector's weights_only note and the known warnings not at all
@@ -132,7 +116,7 @@ def test_multirun_sweep_makes_one_dir_per_job(tmp_path, mnist_dir):
     assert console.count("`Trainer.fit` stopped") == 2, console[-3000:]
     assert "INFO: " not in console and "weights_only" not in console
     assert "UserWarning" not in console and "LeafSpec" not in console
-    sweeps = list((tmp_path / "train" / "multirun").iterdir())
+    sweeps = list((root / "train" / "multirun").iterdir())
     assert len(sweeps) == 1
     jobs = sorted(p.name for p in sweeps[0].iterdir() if p.is_dir())
     assert len(jobs) == 2 and jobs[0].startswith("0_") and "model=plain_mlp" in jobs[0]
