@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from mnist_gan.callbacks.loss_curve import LossCurve, epoch_means, moving_average
+from mnist_gan.callbacks.loss_curve import LossCurve, epoch_means, loss_axis, moving_average
 from mnist_gan.checkpoints import read_checkpoint
 from mnist_gan.train import train
 
@@ -23,6 +23,15 @@ def test_epoch_means_split_the_steps_at_each_epoch_end():
     steps = np.array([1, 2, 3, 4, 6])  # step 5 is missing (G steps every other batch)
     values = np.array([1.0, 2.0, 3.0, 4.0, 6.0])
     assert epoch_means(steps, values, [3, 6]) == pytest.approx([2.0, 5.0])
+
+
+def test_the_axis_leaves_rare_spikes_out_and_keeps_every_smoothed_value():
+    raw = np.r_[np.full(998, 1.0), 40.0, -30.0, np.nan]  # two spikes and a NaN step
+    low, high = loss_axis(raw, np.array([0.9, 1.2]))
+    assert low < 0.9 and 1.2 < high < 2  # the smoothed values inside, the spikes outside
+    low, high = loss_axis(raw, np.array([0.9, 50.0]))
+    assert high > 50  # a smoothed value is never cut off
+    assert np.isfinite(loss_axis(np.array([np.nan]), np.array([]))).all()
 
 
 def _curve_state(run) -> dict:

@@ -100,6 +100,18 @@ def epoch_means(steps: np.ndarray, values: np.ndarray, epoch_ends: list[int]) ->
     )
 
 
+def loss_axis(raw: np.ndarray, shown: np.ndarray, tail: float = 0.5) -> tuple[float, float]:
+    """The y-range: the raw steps' middle ``100 - 2·tail`` percent and every smoothed value
+    and epoch mean, padded by a twentieth. Early steps of a GAN spike to many times the
+    typical loss, and an axis stretched to them flattens the trend the plot is for."""
+    finite = raw[np.isfinite(raw)]
+    kept = shown[np.isfinite(shown)]
+    low = min(np.percentile(finite, tail), kept.min(initial=np.inf)) if finite.size else 0.0
+    high = max(np.percentile(finite, 100 - tail), kept.max(initial=-np.inf)) if finite.size else 1.0
+    pad = max(high - low, 1e-6) / 20
+    return float(low - pad), float(high + pad)
+
+
 def plot_losses(
     steps: dict[str, list[int]],
     values: dict[str, list[float]],
@@ -115,6 +127,8 @@ def plot_losses(
 
     fig, ax = plt.subplots(figsize=(9, 4.8))
     window = max(1, round(smoothing * batches_per_epoch))
+    raw: list[np.ndarray] = []
+    shown: list[np.ndarray] = []  # the smoothed lines and epoch means stay inside the axis
     for (name, xs), color in zip(steps.items(), ("tab:blue", "tab:orange"), strict=False):
         if not xs:
             continue
@@ -122,14 +136,18 @@ def plot_losses(
         label = name.split("/")[-1]
         thin = max(1, len(x) // MAX_RAW_POINTS)
         ax.plot(x[::thin], y[::thin], color=color, alpha=0.2, linewidth=0.5)
+        smooth = moving_average(y, window)
+        raw.append(y)
+        shown.append(smooth)
         ax.plot(
             x,
-            moving_average(y, window),
+            smooth,
             color=color,
             linewidth=1.4,
             label=f"{label} (mean of {window} steps)",
         )
         means = epoch_means(x, y, epoch_ends)
+        shown.append(np.asarray(means, dtype=float))
         ax.plot(
             epoch_ends,
             means,
@@ -141,8 +159,10 @@ def plot_losses(
             markeredgewidth=0.4,
             label=f"{label}, epoch mean",
         )
+    if raw:
+        ax.set_ylim(*loss_axis(np.concatenate(raw), np.concatenate(shown)))
     ax.set_xlabel(f"batches ({batches_per_epoch} per epoch)")
-    ax.set_ylabel("loss")
+    ax.set_ylabel("loss (the axis spans 99% of the steps)")
     ax.set_title("GAN losses: every step (faint), smoothed, and per epoch")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
