@@ -106,8 +106,10 @@ def loss_axis(raw: np.ndarray, shown: np.ndarray, tail: float = 0.5) -> tuple[fl
     typical loss, and an axis stretched to them flattens the trend the plot is for."""
     finite = raw[np.isfinite(raw)]
     kept = shown[np.isfinite(shown)]
-    low = min(np.percentile(finite, tail), kept.min(initial=np.inf)) if finite.size else 0.0
-    high = max(np.percentile(finite, 100 - tail), kept.max(initial=-np.inf)) if finite.size else 1.0
+    low, high = 0.0, 1.0
+    if finite.size:
+        low = min(np.percentile(finite, tail), kept.min(initial=np.inf))
+        high = max(np.percentile(finite, 100 - tail), kept.max(initial=-np.inf))
     pad = max(high - low, 1e-6) / 20
     return float(low - pad), float(high + pad)
 
