@@ -27,6 +27,7 @@ from mnist_gan.checkpoints import check_weights_fit, read_checkpoint
 from mnist_gan.config.choices import AUTO_RESUME
 from mnist_gan.config.validate import validate_train
 from mnist_gan.errors import USER_ERRORS, ConfigError, one_line
+from mnist_gan.hardware import resolve_precision, warn_if_emulated
 from mnist_gan.runs.hparams import (
     TRAIN_SECONDS,
     compared_metrics,
@@ -177,6 +178,10 @@ def _train(cfg: DictConfig, run_dir: Path, extra_callbacks: Sequence[L.Callback]
     if cfg.get("intra_op_threads"):
         torch.set_num_threads(int(cfg.intra_op_threads))
     log.info("torch intra-op threads: %d", torch.get_num_threads())
+    # resolved in the config itself, so the HPARAMS knobs and the run record say what ran
+    cfg.trainer.precision, why = resolve_precision(cfg.trainer.precision, cfg.trainer.accelerator)
+    log.info("precision: %s (%s)", cfg.trainer.precision, why)
+    warn_if_emulated(cfg.trainer.precision, cfg.trainer.accelerator)
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
 
