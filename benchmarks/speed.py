@@ -38,6 +38,7 @@ from pathlib import Path
 
 import torch
 from hydra.utils import instantiate
+from results_page import measured_on, publish
 from scored_run import train_and_score
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
@@ -56,16 +57,14 @@ MNIST_TRAIN = MNIST_FILES[0].count
 SPEEDRUN_REFERENCE = ["model=batchnorm_mlp", "trainer.max_epochs=30"]
 
 
-def matmul_rate(seconds: float = 2.0) -> float:
-    """FLOP/s of a float32 matmul of the networks' size (64×1024 by 1024×784)."""
-    a, b = torch.randn(64, 1024), torch.randn(1024, 784)
-    for _ in range(20):
-        a @ b
+def matmul_rate(seconds: float = 2.0, dtype: torch.dtype = torch.float32) -> float:
+    """FLOP/s of a matmul of the networks' size (64×1024 by 1024×784) in ``dtype``."""
+    a, b = torch.randn(64, 1024, dtype=dtype), torch.randn(1024, 784, dtype=dtype)
+    a @ b
     n, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
-        for _ in range(50):
-            a @ b
-        n += 50
+        a @ b
+        n += 1
     return 2 * 64 * 1024 * 784 * n / (time.perf_counter() - start)
 
 
@@ -206,7 +205,7 @@ def training_run_rss(data_dir: str, out: Path) -> float:
     return int(peaks[-1].split()[1]) / 1024**2
 
 
-def speedrun(data_dir: str, out: Path) -> None:
+def speedrun(data_dir: str, out: Path) -> str:
     """The tutorial recipe for 30 epochs against ``experiment=speedrun``: time and metrics."""
     runs = {"tutorial recipe, 30 epochs": SPEEDRUN_REFERENCE, "speedrun": ["experiment=speedrun"]}
     results = {}
@@ -221,20 +220,21 @@ def speedrun(data_dir: str, out: Path) -> None:
         results[name] = (wall, recipe, metrics)
         print(f"{name}: {wall:.0f} s", flush=True)
 
-    print(f"\ntorch {torch.__version__}; {torch.get_num_threads()} intra-op threads")
     keys = [(key, title) for key, title, _ in COLUMNS]
-    print("| run | recipe | train wall s | " + " | ".join(t for _, t in keys) + " |")
-    print("|---" * (len(keys) + 3) + "|")
+    lines = ["| run | recipe | train wall s | " + " | ".join(t for _, t in keys) + " |"]
+    lines.append("|---" * (len(keys) + 3) + "|")
     fmts = {key: fmt for key, _, fmt in COLUMNS}
     for name, (wall, recipe, metrics) in results.items():
         cells = " | ".join(fmts[key].format(metrics[key]) for key, _ in keys)
-        print(f"| {name} | {recipe} | {wall:.0f} | {cells} |")
+        lines.append(f"| {name} | {recipe} | {wall:.0f} | {cells} |")
     (ref_wall, *_, ref), (run_wall, *_, fast) = results.values()
-    print(
+    lines += [
+        "",
         f"speedrun ÷ reference wall time: {run_wall / ref_wall:.3f} (target ≤ 0.2); "
         f"FID {fast['fid']:.1f} vs {ref['fid']:.1f} (target ≤); "
-        f"classes {fast['classes_covered']:.0f} vs {ref['classes_covered']:.0f} (target ≥)"
-    )
+        f"classes {fast['classes_covered']:.0f} vs {ref['classes_covered']:.0f} (target ≥)",
+    ]
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -244,13 +244,20 @@ def main() -> None:
     parser.add_argument("--models", default="batchnorm_mlp,plain_mlp,minimal")
     parser.add_argument("--batches", type=int, default=None)
     parser.add_argument("--speedrun", action="store_true")
+    parser.add_argument("--publish", action="store_true", help="write docs/results.md")
     args = parser.parse_args()
+    print(measured_on(), flush=True)
     if args.speedrun:
         with tempfile.TemporaryDirectory() as tmp:
-            speedrun(args.data_dir, Path(tmp))
+            table = speedrun(args.data_dir, Path(tmp))
+        print(f"\n{measured_on()}\n\n{table}")
+        if args.publish:
+            publish(
+                "speedrun", "Speedrun: the tutorial's 30 epochs against experiment=speedrun", table
+            )
         return
 
-    rate = matmul_rate()
+    rate, bf16_rate = matmul_rate(), matmul_rate(dtype=torch.bfloat16)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for model in args.models.split(","):
@@ -280,36 +287,41 @@ def main() -> None:
         nope_seconds, nope_code, nope_stderr = run_entry_point(["model=nope"], Path(tmp) / "nope")
         nope_message = last_line(nope_stderr)
 
-    print(
-        f"\ntorch {torch.__version__}; {torch.get_num_threads()} intra-op threads; "
-        f"matmul 64×1024·1024×784: {rate / 1e9:.1f} GFLOP/s"
-        + (f"; {args.batches} batches per epoch, scaled" if args.batches else "")
-    )
-    print(
+    lines = [
+        f"Matmul 64×1024·1024×784: float32 {rate / 1e9:.1f} GFLOP/s, bf16 "
+        f"{bf16_rate / 1e9:.1f} GFLOP/s ({bf16_rate / rate:.2g}× float32)"
+        + (f"; {args.batches} batches per epoch, scaled to an epoch" if args.batches else "")
+        + ".",
+        "",
         "| variant | batch | floor s/epoch | tutorial s/epoch | template s/epoch "
-        "| template img/s | template ÷ tutorial | template ÷ floor |"
-    )
-    print("|---|---|---|---|---|---|---|---|")
+        "| template img/s | template ÷ tutorial | template ÷ floor |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for model, batch, floor, tutorial, template, _ in rows:
-        print(
+        lines.append(
             f"| {model} | {batch} | {floor:.1f} | {tutorial:.1f} | {template:.1f} | "
             f"{MNIST_TRAIN / template:,.0f} | {tutorial / template:.2f}× | "
             f"{template / floor:.2f} |"
         )
+    lines.append("")
     for model, *_, times in rows:
-        print(
-            f"rounds {model}: "
+        lines.append(
+            f"- rounds {model}: "
             + "; ".join(f"{k} " + ", ".join(f"{t:.1f}" for t in v) for k, v in times.items())
         )
-    print(
-        f"evaluation (every eval.every_n_epochs epochs): {eval_seconds:.1f} s to sample and "
-        f"score 10,000 images; real reference features, once per run: {reference_seconds:.1f} s"
-    )
-    print(
-        f"peak RSS of a training run (train.py model=batchnorm_mlp, 1 epoch + its "
-        f"evaluation, own process): {rss_gb:.2f} GB"
-    )
-    print(f"train.py model=nope: exit {nope_code} after {nope_seconds:.1f} s: {nope_message[:120]}")
+    lines += [
+        f"- evaluation (every eval.every_n_epochs epochs): {eval_seconds:.1f} s to sample and "
+        f"score 10,000 images; real reference features, once per run: {reference_seconds:.1f} s",
+        f"- peak RSS of a training run (train.py model=batchnorm_mlp, 1 epoch + its "
+        f"evaluation, own process): {rss_gb:.2f} GB",
+        f"- train.py model=nope: exit {nope_code} after {nope_seconds:.1f} s: {nope_message[:120]}",
+    ]
+    table = "\n".join(lines)
+    print(f"\n{measured_on()}\n\n{table}")
+    if args.publish:
+        publish(
+            "speed", "Speed: the template against the tutorial loop and the matmul floor", table
+        )
 
 
 if __name__ == "__main__":
