@@ -9,9 +9,8 @@ import pytest
 from hydra.utils import get_class, instantiate
 from omegaconf import OmegaConf
 
-from mnist_gan.config.compose import CONF_DIR
+from mnist_gan.config.compose import CONF_DIR, instantiate_list
 from mnist_gan.data import MNISTDataModule
-from mnist_gan.train import instantiate_list
 from mnist_gan.training.gan import GAN
 
 

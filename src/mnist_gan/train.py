@@ -9,24 +9,21 @@ already holds a run.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import lightning as L
 import torch
-from hydra.errors import InstantiationException
-from hydra.utils import instantiate
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch.loggers import Logger, TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
 from mnist_gan.callbacks.run_progress import logged_metrics
 from mnist_gan.checkpoints import check_weights_fit, read_checkpoint
-from mnist_gan.config.choices import AUTO_RESUME
+from mnist_gan.config.compose import build, instantiate_list
 from mnist_gan.config.validate import validate_train
-from mnist_gan.errors import USER_ERRORS, ConfigError, one_line
+from mnist_gan.errors import ConfigError, one_line
 from mnist_gan.hardware import resolve_precision, warn_if_emulated
 from mnist_gan.runs.hparams import (
     TRAIN_SECONDS,
@@ -37,6 +34,7 @@ from mnist_gan.runs.hparams import (
 from mnist_gan.runs.identity import hydra_context, run_name
 from mnist_gan.runs.lock import hold_lock
 from mnist_gan.runs.record import (
+    AUTO_RESUME,
     FINISHED,
     is_rank_zero,
     read_record,
@@ -46,40 +44,6 @@ from mnist_gan.runs.record import (
 from mnist_gan.runs.tensorboard import write_hparams
 
 log = logging.getLogger(__name__)
-
-
-def build(node: DictConfig, key: str, **kwargs: Any) -> Any:
-    """``instantiate(node)``; a config value the object refuses (Hydra wraps whatever its
-    constructor raised) becomes one ``ConfigError`` line naming ``key``, and the project's
-    own user errors come out unwrapped."""
-    try:
-        return instantiate(node, **kwargs)
-    except InstantiationException as exc:
-        cause: BaseException = exc
-        while isinstance(cause, InstantiationException) and cause.__cause__ is not None:
-            cause = cause.__cause__
-        if isinstance(cause, USER_ERRORS):
-            raise cause from None
-        log.debug("building %s failed", key, exc_info=True)
-        where = re.search(r"full_key: ([A-Za-z_][\w.]*)\s*$", str(exc), re.MULTILINE)
-        key = where.group(1) if where else key
-        # the command line's overrides of this part are the likely culprits: name them
-        _, overrides, _ = hydra_context()
-        part = key.split(".")[0]
-        suspects = [o for o in overrides if o.lstrip("+~").startswith((f"{part}.", f"{part}="))]
-        hint = f" (set by {' '.join(suspects)})" if suspects else ""
-        raise ConfigError(f"{key}: {one_line(cause)}{hint}; check the {key}.* values") from None
-
-
-def instantiate_list(group: DictConfig | None, key: str = "callbacks") -> list[Any]:
-    """Instantiate every entry of a config group that has a ``_target_`` (null entries skip)."""
-    if not group:
-        return []
-    return [
-        build(entry, f"{key}.{name}")
-        for name, entry in group.items()
-        if isinstance(entry, DictConfig) and "_target_" in entry
-    ]
 
 
 def log_config(loggers: list[Logger], cfg: DictConfig) -> None:

@@ -8,7 +8,10 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from mnist_gan.config.choices import ACTIVATION_RANGES
+# The pixel range each generator output activation produces: the data module maps real
+# images into the same range (data.value_range) so D compares like with like, and samples
+# are mapped from it to [0, 1].
+ACTIVATION_RANGES: dict[str, tuple[float, float]] = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
 
 
 def range_for_activation(activation: str) -> list[float]:

@@ -24,6 +24,7 @@ from mnist_gan.config.resolvers import range_for_activation
 from mnist_gan.data.idx import MNIST_FILES, present_files
 from mnist_gan.errors import CheckpointError, ConfigError, one_line
 from mnist_gan.metrics.names import optimizable_metrics
+from mnist_gan.runs.record import AUTO_RESUME
 
 MNIST_TRAIN_IMAGES = MNIST_FILES[0].count
 CHOICES = {
@@ -480,7 +481,7 @@ def validate_train(cfg: DictConfig) -> None:
         check_training_memory(cfg.model, int(_get(cfg, "data.batch_size") or 1))
     _sample_memory(cfg, ("eval.num_samples", "eval.num_real"))
     check_data_dir(_get(cfg, "data.data_dir"))
-    if _get(cfg, "ckpt_path") != choices.AUTO_RESUME:
+    if _get(cfg, "ckpt_path") != AUTO_RESUME:
         check_checkpoint_path("ckpt_path", _get(cfg, "ckpt_path"))
     _intra_op_threads(cfg)
 

@@ -16,6 +16,9 @@ from pathlib import Path
 from mnist_gan.atomic import write_atomic
 from mnist_gan.errors import MNISTDataError
 
+# MNIST's digits: the conditional networks' label count and the judge's classes.
+NUM_CLASSES = 10
+
 
 @dataclass(frozen=True)
 class IdxFile:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from mnist_gan.config.choices import NUM_CLASSES
+from mnist_gan.data.idx import NUM_CLASSES
 
 
 def class_coverage(

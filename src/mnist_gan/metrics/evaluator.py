@@ -20,7 +20,7 @@ from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.inception import InceptionScore
 from torchmetrics.image.kid import KernelInceptionDistance
 
-from mnist_gan.config.choices import NUM_CLASSES
+from mnist_gan.data.idx import NUM_CLASSES
 from mnist_gan.metrics.coverage import class_coverage, label_accuracy
 from mnist_gan.metrics.judge import NUM_FEATURES, JudgeNet, load_judge
 from mnist_gan.metrics.precision_recall import knn_radii, precision_recall

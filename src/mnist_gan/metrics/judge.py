@@ -16,7 +16,7 @@ from importlib import resources
 import torch
 from torch import nn
 
-from mnist_gan.config.choices import NUM_CLASSES
+from mnist_gan.data.idx import NUM_CLASSES
 
 WEIGHTS_FILE = "judge.pt"
 WEIGHTS_SHA256 = "1c0ab05bcdef7d57c3a91f4544c89020c44540fd542bc8723ec4cb7928ccff33"

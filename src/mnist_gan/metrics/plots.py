@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mnist_gan.config.choices import NUM_CLASSES
+from mnist_gan.data.idx import NUM_CLASSES
 
 
 def class_histogram_figure(histogram: Sequence[float]):

@@ -20,6 +20,8 @@ from mnist_gan.errors import USER_ERRORS
 
 RECORD_FILE = "run.json"
 FINISHED = "ok"
+# ckpt_path's value that resumes the run directory's own last.ckpt, if any.
+AUTO_RESUME = "auto"
 
 
 def read_record(run_dir: str | Path) -> dict[str, Any] | None:

@@ -18,8 +18,8 @@ import torch.nn.functional as F
 from hydra.utils import instantiate
 from torch import nn
 
-from mnist_gan.config.choices import NUM_CLASSES
 from mnist_gan.config.resolvers import range_for_activation
+from mnist_gan.data.idx import NUM_CLASSES
 from mnist_gan.training.ema import copy_for_ema, update_ema, warmed_up_decay
 from mnist_gan.training.losses import d_verdicts, discriminator_loss, generator_loss
 from mnist_gan.training.penalties import gradient_penalty, r1_penalty
