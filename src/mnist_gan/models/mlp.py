@@ -7,63 +7,63 @@ Plain ``nn.Module``s: nothing here knows about Lightning, files or devices.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, Literal
 
 import torch
+from pydantic import NonNegativeFloat, PositiveFloat, PositiveInt
 from torch import nn
 
+from mnist_gan.config.types import Fraction
 from mnist_gan.models.blocks import (
-    MinibatchStd,
     condition_latent,
     discriminator_output,
     pack,
     with_spectral_norm,
 )
+from mnist_gan.models.contract import (
+    IMAGE_PIXELS,
+    IMAGE_SHAPE,
+    Discriminator,
+    Generator,
+    OutputActivation,
+    output_layer,
+)
 
-IMAGE_SHAPE = (1, 28, 28)
-IMAGE_PIXELS = 28 * 28
-
-
-# The networks' activations by config name (the names are checked once, in
-# config/validate.py against config/choices.py; a test keeps these tables to them).
+# The hidden activations by knob name (the knob's choices are this table's keys).
 HIDDEN_ACTIVATIONS = {
     "relu": lambda negative_slope: nn.ReLU(),
     "leaky_relu": nn.LeakyReLU,
 }
-OUTPUT_ACTIVATIONS = {"tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+Activation = Literal[tuple(HIDDEN_ACTIVATIONS)]
 
 
-class MLPGenerator(nn.Module):
+class MLPGenerator(Generator):
     """``z → hidden[0] → … → hidden[-1] → 784`` with an output activation, as N×1×28×28.
 
     Args:
-        latent_dim: size of z.
         hidden: widths of the hidden layers.
-        activation: ``relu`` or ``leaky_relu``.
-        negative_slope: LeakyReLU slope.
+        activation: the hidden layers' activation.
+        negative_slope: LeakyReLU's slope.
         batch_norm: BatchNorm1d after each hidden Linear except the first (PyTorch-GAN's
             ``normalize=False`` on its first block).
         batch_norm_eps: BatchNorm's ``eps``. PyTorch-GAN writes ``BatchNorm1d(n, 0.8)``,
             whose second positional argument is ``eps`` (not momentum); 0.8 reproduces it.
-        batch_norm_momentum: BatchNorm's running-stat momentum.
-        output_activation: ``tanh`` (data in [-1, 1]) or ``sigmoid`` (data in [0, 1]).
-        num_classes: conditional G: the one-hot label is concatenated to z (None = off).
+        batch_norm_momentum: BatchNorm's running-statistics momentum.
     """
 
     def __init__(
         self,
         latent_dim: int,
-        hidden: Sequence[int],
-        activation: str = "relu",
-        negative_slope: float = 0.2,
+        hidden: Sequence[PositiveInt],
+        activation: Activation = "relu",
+        negative_slope: NonNegativeFloat = 0.2,
         batch_norm: bool = False,
-        batch_norm_eps: float = 1e-5,
-        batch_norm_momentum: float = 0.1,
-        output_activation: str = "tanh",
+        batch_norm_eps: PositiveFloat = 1e-5,
+        batch_norm_momentum: Fraction = 0.1,
+        output_activation: OutputActivation = "tanh",
         num_classes: int | None = None,
     ) -> None:
-        super().__init__()
-        self.latent_dim = latent_dim
-        self.num_classes = num_classes
+        super().__init__(latent_dim, output_activation, num_classes)
         layers: list[nn.Module] = []
         width = latent_dim + (num_classes or 0)
         for i, out in enumerate(hidden):
@@ -73,7 +73,7 @@ class MLPGenerator(nn.Module):
             layers.append(HIDDEN_ACTIVATIONS[activation](negative_slope))
             width = out
         layers.append(nn.Linear(width, IMAGE_PIXELS))
-        layers.append(OUTPUT_ACTIVATIONS[output_activation]())
+        layers.append(output_layer(output_activation))
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
@@ -81,65 +81,39 @@ class MLPGenerator(nn.Module):
         return self.net(z).view(z.shape[0], *IMAGE_SHAPE)
 
 
-class MLPDiscriminator(nn.Module):
+class MLPDiscriminator(Discriminator):
     """``784·pack → hidden[0] → … → hidden[-1] → 1``, ending in a logit (no sigmoid).
+
+    A conditional D adds the projection ⟨embed(y), h⟩ of its last hidden features h
+    (Miyato & Koyama 2018); the AC-GAN head is a classifier on h.
 
     Args:
         hidden: widths of the hidden layers.
-        activation: ``relu`` or ``leaky_relu``.
-        negative_slope: LeakyReLU slope.
-        pack: PacGAN's m: D judges m samples at once (input width 784·m, N/m outputs).
-        minibatch_std: append the minibatch-stddev feature before the output layer.
-        minibatch_std_group: group size of that feature.
-        spectral_norm: spectral normalisation on every Linear.
-        num_classes: conditional D, by projection (Miyato & Koyama 2018): the output gains
-            ⟨embed(y), h⟩ for the last hidden features h (None = off).
-        aux_classes: AC-GAN (Odena et al. 2017): a classifier head on h, whose logits
-            follow the output, N×(1 + aux_classes) (None = off).
-
-    Returns one output per sample (per pack); losses apply the sigmoid where they need it.
+        activation: the hidden layers' activation.
+        negative_slope: LeakyReLU's slope.
     """
 
     def __init__(
         self,
-        hidden: Sequence[int],
-        activation: str = "relu",
-        negative_slope: float = 0.2,
-        pack: int = 1,
-        minibatch_std: bool = False,
-        minibatch_std_group: int = 4,
-        spectral_norm: bool = False,
-        num_classes: int | None = None,
-        aux_classes: int | None = None,
+        hidden: Sequence[PositiveInt],
+        activation: Activation = "relu",
+        negative_slope: NonNegativeFloat = 0.2,
+        **options: Any,
     ) -> None:
-        super().__init__()
-        self.pack = pack
-        self.num_classes = num_classes
+        super().__init__(**options)
         layers: list[nn.Module] = [nn.Flatten()]
-        width = IMAGE_PIXELS * pack
+        width = IMAGE_PIXELS * self.pack
         for out in hidden:
             layers += [nn.Linear(width, out), HIDDEN_ACTIVATIONS[activation](negative_slope)]
             width = out
-        self.minibatch_std = MinibatchStd(minibatch_std_group) if minibatch_std else None
-        width += 1 if minibatch_std else 0
+        width += 1 if self.minibatch_std is not None else 0
         layers.append(nn.Linear(width, 1))
         # One Sequential, so an unconditional D without extras keeps the tutorial's keys.
         self.net = nn.Sequential(*layers)
-        self.embed = nn.Embedding(num_classes, width) if num_classes else None
-        self.classifier = nn.Linear(width, aux_classes) if aux_classes else None
-        if spectral_norm:
+        self.embed = nn.Embedding(self.num_classes, width) if self.num_classes else None
+        self.classifier = nn.Linear(width, self.aux_classes) if self.aux_classes else None
+        if self.spectral_norm:
             with_spectral_norm(self.net)
-
-    @property
-    def mixes_samples(self) -> bool:
-        """True when one sample's output depends on others in the batch (packing, stddev)."""
-        return self.pack > 1 or self.minibatch_std is not None
-
-    @property
-    def splits_segments(self) -> bool:
-        """True when ``forward(x, segments=s)`` judges s consecutive parts of ``x`` as
-        separate batches (what mixes them is the stddev feature alone, not packing)."""
-        return self.pack == 1
 
     def forward(
         self, x: torch.Tensor, labels: torch.Tensor | None = None, segments: int = 1
