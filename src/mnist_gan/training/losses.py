@@ -1,95 +1,160 @@
-"""The GAN loss forms as small pure functions of discriminator outputs.
+"""The GAN losses: one class each, registered in ``LOSSES`` under the name ``model.loss`` takes.
 
-- ``bce``: the original GAN's cross-entropy, through ``*_with_logits``/``softplus``
-  (numerically stable and safe under autocast);
-- ``hinge``: D minimises relu(1 - D(x)) + relu(1 + D(G(z))), G minimises -D(G(z))
-  (Lim & Ye 2017; SNGAN, BigGAN);
-- ``least_squares``: LSGAN's 0/1 targets, D minimises ½(D(x)-1)² + ½D(G(z))²,
-  G minimises ½(D(G(z))-1)² (Mao et al. 2017);
-- ``wasserstein``: the critic minimises D(G(z)) - D(x), G minimises -D(G(z)) (Arjovsky et
-  al. 2017); it needs a Lipschitz constraint: ``model.gp_weight`` (WGAN-GP) or spectral norm.
+Every loss turns D's outputs on a real batch and on a fake batch (logits, or a critic's raw
+scores) into D's objective and G's. To add one, write a ``GANLoss`` subclass here and add it
+to ``LOSSES``: its name is written nowhere else (the config check and its messages read the
+registry), and its constructor's parameters are the ``model.*`` knobs it takes.
 """
 
 from __future__ import annotations
 
+import inspect
+from typing import Any, ClassVar, Literal
+
 import torch
 import torch.nn.functional as F
+
+from mnist_gan.config.types import Fraction
 
 # The two losses every run reports: progress bar, NaN guard and loss curve.
 MAIN_LOSSES = ("train/d_loss", "train/g_loss")
 
 
-# How D's real and fake BCE terms combine (model.d_loss_reduction).
-COMBINE = {
-    "mean": lambda real, fake: (real + fake) / 2,
-    "sum": lambda real, fake: real + fake,
-}
+class GANLoss:
+    """D's and G's objectives from D's outputs on real images (``real``) and fakes (``fake``).
 
-
-def _bce_d(real_logits, fake_logits, real_label: float, reduction: str) -> torch.Tensor:
-    real = F.binary_cross_entropy_with_logits(real_logits, torch.full_like(real_logits, real_label))
-    fake = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
-    return COMBINE[reduction](real, fake)
-
-
-# D's loss per model.loss, on (real_logits, fake_logits, real_label, reduction); the last
-# two are BCE's options. The option names live in config/choices.py, which the early
-# config check uses; a test keeps these tables to the same names.
-D_LOSSES = {
-    "bce": _bce_d,
-    "hinge": lambda r, f, *_: F.relu(1 - r).mean() + F.relu(1 + f).mean(),
-    "least_squares": lambda r, f, *_: 0.5 * ((r - 1) ** 2).mean() + 0.5 * (f**2).mean(),
-    "wasserstein": lambda r, f, *_: f.mean() - r.mean(),
-}
-
-# G's loss per model.loss on fake_logits; for bce, per model.g_loss: non_saturating
-# minimises -log D(G(z)) (what practitioners use), minimax log(1 - D(G(z))) =
-# -softplus(logit), the saturating form of the original objective, whose gradient
-# vanishes when D confidently rejects the fakes.
-BCE_G_LOSSES = {
-    "non_saturating": lambda f: F.binary_cross_entropy_with_logits(f, torch.ones_like(f)),
-    "minimax": lambda f: -F.softplus(f).mean(),
-}
-G_LOSSES = {
-    "hinge": lambda f: -f.mean(),
-    "least_squares": lambda f: 0.5 * ((f - 1) ** 2).mean(),
-    "wasserstein": lambda f: -f.mean(),
-}
-
-
-def discriminator_loss(
-    real_logits: torch.Tensor,
-    fake_logits: torch.Tensor,
-    real_label: float = 1.0,
-    reduction: str = "mean",
-    kind: str = "bce",
-) -> torch.Tensor:
-    """D's loss on its outputs for real and generated images.
-
-    For ``bce``, ``real_label`` is the target for real images (<1 is one-sided label
-    smoothing) and ``reduction`` combines the real and fake terms: ``mean`` = (real + fake)
-    / 2 (PyTorch-GAN, the PyTorch MNIST tutorial), ``sum`` = real + fake (the TensorFlow
-    minimal GAN). The other forms are defined as sums of their two terms.
+    G's step passes ``real=None`` unless ``g_needs_real``: judging the real batch costs G's
+    step another forward through D, which only relativistic losses need.
     """
-    return D_LOSSES[kind](real_logits, fake_logits, real_label, reduction)
+
+    g_needs_real: ClassVar[bool] = False
+
+    def d_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def g_loss(self, real: torch.Tensor | None, fake: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def verdicts(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, torch.Tensor]:
+        """D's mean verdict on real and on fake images (logged as train/d_real, d_fake)."""
+        return {"train/d_real": real.detach().mean(), "train/d_fake": fake.detach().mean()}
 
 
-def generator_loss(
-    fake_logits: torch.Tensor, form: str = "non_saturating", kind: str = "bce"
-) -> torch.Tensor:
-    """G's loss on D's outputs for generated images; ``form`` is BCE's G loss."""
-    if kind == "bce":
-        return BCE_G_LOSSES[form](fake_logits)
-    return G_LOSSES[kind](fake_logits)
+def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
 
 
-def d_verdicts(
-    real_logits: torch.Tensor, fake_logits: torch.Tensor, kind: str
-) -> dict[str, torch.Tensor]:
-    """D's mean verdict on real and on fake images: probabilities for ``bce``, raw scores
-    for the other forms (which have no sigmoid)."""
-    score = torch.sigmoid if kind == "bce" else (lambda logits: logits)
-    return {
-        "train/d_real": score(real_logits.detach()).mean(),
-        "train/d_fake": score(fake_logits.detach()).mean(),
-    }
+# How BCE's D loss combines its real and fake terms.
+COMBINE = {"mean": lambda real, fake: (real + fake) / 2, "sum": lambda real, fake: real + fake}
+# BCE's G loss: non_saturating minimises -log D(G(z)) (what practitioners use); minimax
+# log(1 - D(G(z))) = -softplus(logit), the original objective, whose gradient vanishes when
+# D confidently rejects the fakes.
+G_FORMS = {
+    "non_saturating": lambda fake: _bce(fake, 1.0),
+    "minimax": lambda fake: -F.softplus(fake).mean(),
+}
+GForm = Literal[tuple(G_FORMS)]
+Reduction = Literal[tuple(COMBINE)]
+
+
+class BCE(GANLoss):
+    """The original GAN's cross-entropy, through ``*_with_logits`` (stable under autocast).
+
+    Args:
+        g_loss: G's form: ``non_saturating`` (-log D(G(z))) or ``minimax`` (log(1 -
+            D(G(z))), the saturating original).
+        d_loss_reduction: how D's real and fake terms combine: ``mean`` (PyTorch-GAN, the
+            PyTorch tutorial) or ``sum`` (the TensorFlow minimal GAN).
+        real_label: D's target for real images; < 1 is one-sided label smoothing (e.g. 0.9).
+    """
+
+    def __init__(
+        self,
+        g_loss: GForm = "non_saturating",
+        d_loss_reduction: Reduction = "mean",
+        real_label: Fraction = 1.0,
+    ) -> None:
+        self.form, self.combine, self.real_label = (
+            G_FORMS[g_loss],
+            COMBINE[d_loss_reduction],
+            real_label,
+        )
+
+    def d_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        return self.combine(_bce(real, self.real_label), _bce(fake, 0.0))
+
+    def g_loss(self, real: torch.Tensor | None, fake: torch.Tensor) -> torch.Tensor:
+        return self.form(fake)
+
+    def verdicts(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, torch.Tensor]:
+        return super().verdicts(torch.sigmoid(real.detach()), torch.sigmoid(fake.detach()))
+
+
+class Hinge(GANLoss):
+    """D minimises relu(1 - D(x)) + relu(1 + D(G(z))), G minimises -D(G(z)) (Lim & Ye 2017;
+    SNGAN, BigGAN)."""
+
+    def d_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        return F.relu(1 - real).mean() + F.relu(1 + fake).mean()
+
+    def g_loss(self, real: torch.Tensor | None, fake: torch.Tensor) -> torch.Tensor:
+        return -fake.mean()
+
+
+class LeastSquares(GANLoss):
+    """LSGAN's 0/1 targets: D minimises ½(D(x)-1)² + ½D(G(z))², G ½(D(G(z))-1)² (Mao et
+    al. 2017)."""
+
+    def d_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        return 0.5 * ((real - 1) ** 2).mean() + 0.5 * (fake**2).mean()
+
+    def g_loss(self, real: torch.Tensor | None, fake: torch.Tensor) -> torch.Tensor:
+        return 0.5 * ((fake - 1) ** 2).mean()
+
+
+class Wasserstein(GANLoss):
+    """The critic minimises D(G(z)) - D(x), G minimises -D(G(z)) (Arjovsky et al. 2017); it
+    needs a Lipschitz constraint: ``model.gp_weight`` (WGAN-GP) or spectral norm."""
+
+    def d_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        return fake.mean() - real.mean()
+
+    def g_loss(self, real: torch.Tensor | None, fake: torch.Tensor) -> torch.Tensor:
+        return -fake.mean()
+
+
+class RaGAN(GANLoss):
+    """Relativistic average GAN (Jolicoeur-Martineau 2018): D estimates how much more real a
+    real image is than the average fake, and the reverse; G plays the same game with the
+    labels swapped, so it also pulls on D's view of the real images."""
+
+    g_needs_real = True
+
+    def d_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        return _bce(real - fake.mean(), 1.0) + _bce(fake - real.mean(), 0.0)
+
+    def g_loss(self, real: torch.Tensor | None, fake: torch.Tensor) -> torch.Tensor:
+        return _bce(fake - real.mean(), 1.0) + _bce(real - fake.mean(), 0.0)
+
+    def verdicts(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, torch.Tensor]:
+        real, fake = real.detach(), fake.detach()
+        return super().verdicts(
+            torch.sigmoid(real - fake.mean()), torch.sigmoid(fake - real.mean())
+        )
+
+
+LOSSES = {
+    "bce": BCE,
+    "hinge": Hinge,
+    "least_squares": LeastSquares,
+    "wasserstein": Wasserstein,
+    "ragan": RaGAN,
+}
+LossName = Literal[tuple(LOSSES)]
+
+
+def make_loss(name: str, **options: Any) -> GANLoss:
+    """The loss ``name`` built with the ``options`` its constructor takes (the rest are
+    other losses' options, held at their neutral values by the config check)."""
+    cls = LOSSES[name]
+    return cls(**{k: v for k, v in options.items() if k in inspect.signature(cls).parameters})
