@@ -2,166 +2,134 @@
 
 Manual optimisation with toggled optimisers (D's weights get no gradients during G's step
 and vice versa). No file or device logic lives here: callbacks do the side effects and
-Lightning places the module. Options are checked once, before anything is built
-(``config/validate.py``); each knob is documented beside its default in
-``conf/model/base/gan.yaml``.
+Lightning places the module. Each knob is a typed parameter of ``GAN`` documented under its
+``Args:``; the config is checked against them before anything is built (``config/knobs.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 import lightning as L
 import torch
 import torch.nn.functional as F
 from hydra.utils import instantiate
-from torch import nn
+from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt
 
 from mnist_gan.config.resolvers import range_for_activation
+from mnist_gan.config.types import Fraction, Unit
 from mnist_gan.data.idx import NUM_CLASSES
+from mnist_gan.models.contract import Discriminator, Generator
 from mnist_gan.training.ema import copy_for_ema, update_ema, warmed_up_decay
-from mnist_gan.training.losses import d_verdicts, discriminator_loss, generator_loss
-from mnist_gan.training.penalties import gradient_penalty, r1_penalty
+from mnist_gan.training.losses import GForm, LossName, Reduction, make_loss
+from mnist_gan.training.penalties import gradient_penalty, lazy_r1_weight, r1_penalty
 from mnist_gan.training.rng import fold_in_rank, restore_rng, rng_state
+from mnist_gan.training.sampler import LATENTS, Sampler
 from mnist_gan.training.scalars import TrainingScalars
-from mnist_gan.training.schedules import instance_noise_std, lr_factor, with_instance_noise
+from mnist_gan.training.schedules import LR_DECAYS, instance_noise_std, lr_factor
+from mnist_gan.training.schedules import with_instance_noise as noisy
 
-# Adam's kernel per model.adam_impl: the same mathematics at different speeds.
 ADAM_KERNELS = {"fused": {"fused": True}, "foreach": {"foreach": True}, "loop": {"foreach": False}}
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+Betas = Annotated[list[Unit], Field(min_length=2, max_length=2)]
 
 
-class GAN(L.LightningModule):
-    """A generator/discriminator pair trained by alternating steps.
+class GAN(Sampler, L.LightningModule):
+    """A generator/discriminator pair trained by alternating steps. Hyperparameters are
+    plain containers (Hydra's ``_convert_: all``), so checkpoints load ``weights_only``.
 
-    ``generator`` and ``discriminator`` are configs (``_target_`` + arguments) of the two
-    networks; D ends in logits. The other arguments are the training knobs of
-    ``conf/model/``: the latent, Adam, the step schedule (``d_steps``, ``step_order``),
-    the loss and its BCE options, the remedies against collapse (``gp_weight``,
-    ``r1_weight``, ``instance_noise``, ``ema_decay``, ``conditional``), speed options
-    (``d_joint_batch``, ``adam_impl``, ``compile``) and the fixed latent batch of the
-    sample grids. Hyperparameters must be plain containers (Hydra's ``_convert_: all``),
-    so checkpoints load with ``weights_only=True``.
+    Args:
+        generator: G's config (``_target_`` + knobs), a ``models.contract.Generator``.
+        discriminator: D's config, a ``models.contract.Discriminator``.
+        latent_dim: size of z.
+        latent_distribution: ``normal`` = N(0, 1), ``uniform`` = U(-1, 1).
+        lr_g: G's Adam learning rate.
+        lr_d: D's Adam learning rate.
+        betas: Adam's two betas, e.g. [0.5, 0.999].
+        lr_decay: both rates fall to 0 at trainer.max_epochs (null = constant).
+        lr_decay_epochs: over the last this many epochs (null = all of them).
+        d_steps: D steps per G step (Goodfellow's k): G steps on every k-th batch.
+        step_order: ``g_first`` (D then judges G's fakes, detached) or ``d_first``.
+        loss: the GAN loss, a name in ``training/losses.py``'s ``LOSSES``.
+        g_loss: BCE's G loss: ``non_saturating`` (-log D(G(z))) or ``minimax`` (log(1 -
+            D(G(z))), the saturating original).
+        d_loss_reduction: BCE: D's real and fake terms combined by ``mean`` or ``sum``.
+        real_label: BCE: D's target for real images; < 1 is one-sided label smoothing.
+        gp_weight: WGAN-GP's lambda at real/fake interpolates (0 = off; paper: 10).
+        r1_weight: R1's gamma, 0.5·‖∇D(x)‖² on real images (0 = off; e.g. 1-10).
+        r1_every: lazy R1: the penalty on every k-th D step only, weighted k times.
+        instance_noise: std of Gaussian noise on every image D sees (0 = off).
+        instance_noise_epochs: anneal that noise linearly to 0 over this many epochs.
+        ema_decay: moving average of G's weights for samples and evaluation (null = off).
+        conditional: G and D see the digit label (then generate.py digit=7 makes sevens).
+        aux_weight: AC-GAN: D also classifies real digits, G makes fakes D reads as the
+            digit asked for; the weight of both cross-entropies (needs conditional).
+        gradient_clip_val: clip each network's gradient norm (null = off).
+        d_joint_batch: D judges real and fake in one forward where that changes nothing.
+        adam_impl: Adam's kernel: ``fused``, ``foreach`` or ``loop`` (same mathematics).
+        compile: torch.compile G and D with this mode (null = eager).
+        num_sample_images: size of the fixed latent batch behind the sample grids.
+        sample_seed: its seed.
     """
 
     def __init__(
         self,
         generator: Mapping[str, Any],
         discriminator: Mapping[str, Any],
-        latent_dim: int = 100,
-        latent_distribution: str = "normal",
-        lr_g: float = 2e-4,
-        lr_d: float = 2e-4,
-        betas: Sequence[float] = (0.5, 0.999),
-        lr_decay: str | None = None,
-        lr_decay_epochs: float | None = None,
-        d_steps: int = 1,
-        step_order: str = "g_first",
-        loss: str = "bce",
-        g_loss: str = "non_saturating",
-        d_loss_reduction: str = "mean",
-        real_label: float = 1.0,
-        gp_weight: float = 0.0,
-        r1_weight: float = 0.0,
-        r1_every: int = 1,
-        instance_noise: float = 0.0,
-        instance_noise_epochs: float | None = None,
-        ema_decay: float | None = None,
+        latent_dim: PositiveInt = 100,
+        latent_distribution: Literal[tuple(LATENTS)] = "normal",
+        lr_g: PositiveFloat = 2e-4,
+        lr_d: PositiveFloat = 2e-4,
+        betas: Betas = (0.5, 0.999),
+        lr_decay: Literal[tuple(LR_DECAYS)] | None = None,
+        lr_decay_epochs: PositiveFloat | None = None,
+        d_steps: PositiveInt = 1,
+        step_order: Literal["d_first", "g_first"] = "g_first",
+        loss: LossName = "bce",
+        g_loss: GForm = "non_saturating",
+        d_loss_reduction: Reduction = "mean",
+        real_label: Fraction = 1.0,
+        gp_weight: NonNegativeFloat = 0.0,
+        r1_weight: NonNegativeFloat = 0.0,
+        r1_every: PositiveInt = 1,
+        instance_noise: NonNegativeFloat = 0.0,
+        instance_noise_epochs: PositiveFloat | None = None,
+        ema_decay: Unit | None = None,
         conditional: bool = False,
-        aux_weight: float = 0.0,
-        gradient_clip_val: float | None = None,
+        aux_weight: NonNegativeFloat = 0.0,
+        gradient_clip_val: PositiveFloat | None = None,
         d_joint_batch: bool = True,
-        adam_impl: str = "fused",
-        compile: str | None = None,
-        num_sample_images: int = 64,
-        sample_seed: int = 0,
+        adam_impl: Literal[tuple(ADAM_KERNELS)] = "fused",
+        compile: Literal[COMPILE_MODES] | None = None,
+        num_sample_images: PositiveInt = 64,
+        sample_seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
         self.save_hyperparameters(logger=False)
         classes = {"num_classes": NUM_CLASSES} if conditional else {}
-        self.generator: nn.Module = instantiate(generator, latent_dim=latent_dim, **classes)
+        self.generator: Generator = instantiate(generator, latent_dim=latent_dim, **classes)
         aux = {"aux_classes": NUM_CLASSES} if aux_weight else {}
-        self.discriminator: nn.Module = instantiate(discriminator, **classes, **aux)
+        self.discriminator: Discriminator = instantiate(discriminator, **classes, **aux)
+        self.loss = make_loss(
+            loss, g_loss=g_loss, d_loss_reduction=d_loss_reduction, real_label=real_label
+        )
         # The averaged G is a frozen copy: no optimiser sees it, DDP ignores it, checkpoints
         # keep it (it is what samples and evaluation use).
         self.generator_ema = copy_for_ema(self.generator) if ema_decay is not None else None
         self._ema_updates = 0  # saved in checkpoints: the warm-up continues across resumes
         self.scalars = TrainingScalars()
-        self.value_range = range_for_activation(generator.get("output_activation", "tanh"))
-        fixed = self.draw_latent(num_sample_images, torch.Generator().manual_seed(int(sample_seed)))
+        self.value_range = range_for_activation(self.generator.output_activation)
+        fixed = self.draw_latent(num_sample_images, torch.Generator().manual_seed(sample_seed))
         # Saved in checkpoints so sample grids compare like with like across epochs/resumes.
         self.register_buffer("sample_z", fixed)
-
-    # ----------------------------------------------------------------- sampling
-    def draw_latent(
-        self, n: int, generator: torch.Generator | None = None, device: torch.device | None = None
-    ) -> torch.Tensor:
-        """``n`` latent vectors from the configured distribution (seeded by ``generator``)."""
-        shape = (n, self.hparams.latent_dim)
-        if self.hparams.latent_distribution == "uniform":
-            return torch.rand(shape, generator=generator, device=device).mul_(2).sub_(1)
-        return torch.randn(shape, generator=generator, device=device)
-
-    def sample_labels(self, n: int, device: torch.device | None = None) -> torch.Tensor | None:
-        """Labels for ``n`` samples of a conditional G: 0, 1, …, 9, 0, 1, … (None otherwise)."""
-        if not self.hparams.conditional:
-            return None
-        return torch.arange(n, device=device) % NUM_CLASSES
-
-    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return self._run(self.generator, z, labels)
-
-    def _run(self, network: nn.Module, x: torch.Tensor, labels: torch.Tensor | None, **kwargs: Any):
-        # an unconditional network is called without labels, so any nn.Module taking one
-        # tensor can be plugged in as G or D
-        if self.hparams.conditional:
-            return network(x, labels, **kwargs)
-        return network(x, **kwargs)
-
-    @property
-    def sampling_generator(self) -> nn.Module:
-        """The G that makes samples: the moving average when ``ema_decay`` is set."""
-        return self.generator_ema if self.generator_ema is not None else self.generator
-
-    @torch.no_grad()
-    def sample(
-        self,
-        z: torch.Tensor | None = None,
-        n: int | None = None,
-        labels: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """Images in [0, 1] (N×1×28×28) from the sampling G in eval mode (its mode is
-        restored after). A conditional G makes ``labels`` (default 0, 1, …, 9, 0, …)."""
-        if z is None:
-            n = self.hparams.num_sample_images if n is None else n
-            z = self.draw_latent(n, device=self.device)
-        z = z.to(self.device)
-        if self.hparams.conditional:
-            labels = self.sample_labels(len(z)) if labels is None else labels
-            labels = labels.to(self.device)
-        elif labels is not None:
-            raise ValueError(
-                "this generator is unconditional: it cannot make chosen digits "
-                "(train with model.conditional=true)"
-            )
-        network = self.sampling_generator
-        was_training = network.training
-        network.eval()
-        try:
-            images = self._run(network, z, labels)
-        finally:
-            network.train(was_training)
-        low, high = self.value_range
-        return ((images.float() - low) / (high - low)).clamp_(0, 1)
 
     # ----------------------------------------------------------------- training
     def configure_model(self) -> None:
         """Compile the networks (never the LightningModule) when ``compile`` asks for it."""
-        if self.hparams.compile is None:
-            return
         for network in (self.generator, self.discriminator):
-            if getattr(network, "_compiled_call_impl", None) is None:
+            if self.hparams.compile and getattr(network, "_compiled_call_impl", None) is None:
                 network.compile(mode=self.hparams.compile)
 
     def configure_optimizers(self):
@@ -172,73 +140,68 @@ class GAN(L.LightningModule):
         return [opt_g, opt_d]
 
     def training_step(self, batch, batch_idx: int) -> None:
-        real = batch[0]
-        labels = batch[1] if self.hparams.conditional else None
+        hp = self.hparams
+        real, labels = batch[0], batch[1] if hp.conditional else None
         opt_g, opt_d = self.optimizers()
-        g_turn = (batch_idx + 1) % self.hparams.d_steps == 0  # G steps every d_steps-th batch
-        noise = self._noise_std(batch_idx)
-        if self.hparams.lr_decay is not None:
-            self._decay_learning_rates(opt_g, opt_d, batch_idx)
+        g_turn = (batch_idx + 1) % hp.d_steps == 0  # G steps on every d_steps-th batch
+        progress = self.current_epoch + batch_idx / max(1, self.trainer.num_training_batches)
+        noise = instance_noise_std(hp.instance_noise, hp.instance_noise_epochs, progress)
+        if hp.lr_decay is not None:
+            factor = lr_factor(hp.lr_decay, hp.lr_decay_epochs, self.trainer.max_epochs, progress)
+            for optimizer, lr in ((opt_g, hp.lr_g), (opt_d, hp.lr_d)):
+                for group in optimizer.param_groups:
+                    group["lr"] = lr * factor
         metrics: dict[str, torch.Tensor] = {}
-        if self.hparams.step_order == "g_first":  # D then judges G's fakes, detached
-            fake = None
-            if g_turn:
-                fake, metrics["train/g_loss"] = self._generator_step(
-                    opt_g, len(real), labels, noise
-                )
-            metrics.update(self._discriminator_step(opt_d, real, fake, labels, noise, batch_idx))
-        else:  # D judges fresh fakes, then G steps on fresh noise
-            metrics.update(self._discriminator_step(opt_d, real, None, labels, noise, batch_idx))
-            if g_turn:
-                _, metrics["train/g_loss"] = self._generator_step(opt_g, len(real), labels, noise)
+        fake = None  # g_first: D then judges G's fakes, detached; d_first: fresh ones
+        if g_turn and hp.step_order == "g_first":
+            fake, metrics["train/g_loss"] = self.generator_step(opt_g, real, labels, noise)
+        metrics |= self.discriminator_step(opt_d, real, fake, labels, noise, batch_idx)
+        if g_turn and hp.step_order == "d_first":
+            _, metrics["train/g_loss"] = self.generator_step(opt_g, real, labels, noise)
         self.scalars.record(self, metrics, batch_idx)
 
-    def _generator_step(self, opt_g, n: int, labels, noise: float):
-        hp = self.hparams
+    def generator_step(self, opt_g, real, labels, noise: float):
+        """One G step on fresh fakes: (the fakes, detached; G's loss)."""
+        hp, d = self.hparams, self.discriminator
         with self.toggled_optimizer(opt_g):
-            fake = self._fake(n, labels)
-            logits, classes = self._split(self._d(with_instance_noise(fake, noise), labels))
-            loss = generator_loss(logits, hp.g_loss, hp.loss)
+            fake = self.generator(self.draw_latent(len(real), device=self.device), labels)
+            fake_logits, classes = d.split(d(noisy(fake, noise), labels))
+            real_logits = None
+            if self.loss.g_needs_real:  # a relativistic loss judges the real batch too
+                with torch.no_grad():
+                    real_logits, _ = d.split(d(noisy(real, noise), labels))
+            loss = self.loss.g_loss(real_logits, fake_logits)
             if classes is not None:  # AC-GAN: fakes D classifies as the digit asked for
                 loss = loss + hp.aux_weight * F.cross_entropy(classes, labels)
             self._step(opt_g, loss)
         if self.generator_ema is not None:
-            decay = warmed_up_decay(hp.ema_decay, self._ema_updates)
-            update_ema(self.generator_ema, self.generator, decay)
+            update_ema(
+                self.generator_ema, self.generator, warmed_up_decay(hp.ema_decay, self._ema_updates)
+            )
             self._ema_updates += 1
         return fake.detach(), loss.detach()
 
-    def _discriminator_step(self, opt_d, real, fake, labels, noise: float, batch_idx: int):
-        hp = self.hparams
-        # lazy R1 (StyleGAN2): every r1_every-th D step, weighted r1_every times as much
-        r1 = hp.r1_weight * hp.r1_every if batch_idx % hp.r1_every == 0 else 0.0
+    def discriminator_step(self, opt_d, real, fake, labels, noise: float, batch_idx: int):
+        """One D step on the real batch and ``fake`` (fresh fakes when None): its metrics."""
+        hp, d = self.hparams, self.discriminator
+        r1 = lazy_r1_weight(hp.r1_weight, hp.r1_every, batch_idx)
         if fake is None:
             with torch.no_grad():
-                fake = self._fake(len(real), labels)
-        real, fake = with_instance_noise(real, noise), with_instance_noise(fake, noise)
+                fake = self.generator(self.draw_latent(len(real), device=self.device), labels)
+        real, fake = noisy(real, noise), noisy(fake, noise)
         with self.toggled_optimizer(opt_d):
             if r1:
                 real = real.detach().requires_grad_(True)
-            joint = self._joint_d()
-            if joint is not None:
-                both = None if labels is None else torch.cat([labels, labels])
-                logits = self._d(torch.cat([real, fake]), both, **joint)
-                real_logits, fake_logits = logits.chunk(2)
-            else:
-                real_logits, fake_logits = self._d(real, labels), self._d(fake, labels)
-            (real_logits, real_classes), (fake_logits, _) = map(
-                self._split, (real_logits, fake_logits)
-            )
-            loss = discriminator_loss(
-                real_logits, fake_logits, hp.real_label, hp.d_loss_reduction, hp.loss
-            )
+            real_out, fake_out = d.judge(real, fake, labels, joint=hp.d_joint_batch)
+            (real_logits, real_classes), (fake_logits, _) = d.split(real_out), d.split(fake_out)
+            loss = self.loss.d_loss(real_logits, fake_logits)
             metrics = {"train/d_loss": loss.detach()}
             if real_classes is not None:  # AC-GAN: D learns the digits of real images
                 class_loss = F.cross_entropy(real_classes, labels)
                 metrics["train/d_class_loss"] = class_loss.detach()
                 loss = loss + hp.aux_weight * class_loss
             if hp.gp_weight:
-                penalty = gradient_penalty(lambda x: self._split(self._d(x, labels))[0], real, fake)
+                penalty = gradient_penalty(lambda x: d.split(d(x, labels))[0], real, fake)
                 metrics["train/gradient_penalty"] = penalty.detach()
                 loss = loss + hp.gp_weight * penalty
             if r1:
@@ -246,29 +209,7 @@ class GAN(L.LightningModule):
                 metrics["train/r1_penalty"] = penalty.detach()
                 loss = loss + r1 * penalty
             self._step(opt_d, loss)
-        return metrics | d_verdicts(real_logits, fake_logits, hp.loss)
-
-    def _fake(self, n: int, labels: torch.Tensor | None) -> torch.Tensor:
-        return self._run(self.generator, self.draw_latent(n, device=self.device), labels)
-
-    def _d(self, x: torch.Tensor, labels: torch.Tensor | None, **kwargs: Any) -> torch.Tensor:
-        return self._run(self.discriminator, x, labels, **kwargs)
-
-    def _split(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """D's output and, with the AC-GAN head (``aux_weight``), its class logits."""
-        if not self.hparams.aux_weight:
-            return out, None
-        return out[:, 0], out[:, 1:]
-
-    def _joint_d(self) -> dict[str, int] | None:
-        """How D's step judges cat([real, fake]) in one forward: plainly ({}), as two
-        segments when D mixes samples only where it can keep them apart ({"segments": 2}),
-        or not at all (None: two forwards)."""
-        if not self.hparams.d_joint_batch:
-            return None
-        if not getattr(self.discriminator, "mixes_samples", False):
-            return {}
-        return {"segments": 2} if getattr(self.discriminator, "splits_segments", False) else None
+        return metrics | self.loss.verdicts(real_logits, fake_logits)
 
     def _step(self, optimizer, loss: torch.Tensor) -> None:
         optimizer.zero_grad(set_to_none=True)
@@ -276,29 +217,6 @@ class GAN(L.LightningModule):
         if self.hparams.gradient_clip_val:
             self.clip_gradients(optimizer, self.hparams.gradient_clip_val, "norm")
         optimizer.step()
-
-    def _progress(self, batch_idx: int) -> float:
-        """Epochs done, fractional: what the schedules are functions of."""
-        batches = max(1, self.trainer.num_training_batches) if self._trainer else 1
-        return self.current_epoch + batch_idx / batches
-
-    def _noise_std(self, batch_idx: int) -> float:
-        if not self.hparams.instance_noise:
-            return 0.0
-        return instance_noise_std(
-            self.hparams.instance_noise,
-            self.hparams.instance_noise_epochs,
-            self._progress(batch_idx),
-        )
-
-    def _decay_learning_rates(self, opt_g, opt_d, batch_idx: int) -> None:
-        hp = self.hparams
-        factor = lr_factor(
-            hp.lr_decay, hp.lr_decay_epochs, self.trainer.max_epochs, self._progress(batch_idx)
-        )
-        for optimizer, lr in ((opt_g, hp.lr_g), (opt_d, hp.lr_d)):
-            for group in optimizer.param_groups:
-                group["lr"] = lr * factor
 
     # ----------------------------------------------------------------- state and scalars
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:

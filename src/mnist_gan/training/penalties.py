@@ -36,3 +36,9 @@ def r1_penalty(real_outputs: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     and ``real_outputs`` be D's outputs on it. Multiply by γ."""
     grad = _input_gradient(real_outputs, real)
     return 0.5 * grad.pow(2).sum(dim=1).mean()
+
+
+def lazy_r1_weight(gamma: float, every: int, d_step: int) -> float:
+    """R1's weight on D step ``d_step`` under lazy regularisation (StyleGAN2): the penalty
+    on every ``every``-th step only, weighted ``every`` times as much (0: no penalty)."""
+    return gamma * every if d_step % every == 0 else 0.0

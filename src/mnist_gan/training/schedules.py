@@ -24,18 +24,26 @@ def with_instance_noise(images: torch.Tensor, std: float) -> torch.Tensor:
     return images + std * torch.randn_like(images)
 
 
+# The learning-rate decays by name (model.lr_decay): the rate's multiple when ``done`` of
+# the decay span has passed.
+LR_DECAYS = {
+    "linear": lambda done: 1.0 - done,
+    "cosine": lambda done: 0.5 * (1.0 + math.cos(math.pi * done)),
+}
+
+
 def lr_factor(
     schedule: str | None, decay_epochs: float | None, total_epochs: float, progress: float
 ) -> float:
     """The multiple of the base learning rate after ``progress`` of ``total_epochs`` epochs.
 
-    ``None``: 1 throughout. ``linear`` / ``cosine``: 1 until the last ``decay_epochs``
-    epochs (all of them when None), then falling to 0 at ``total_epochs`` along a line or a
-    half cosine: the "constant, then decay" schedule of Isola/Zhu et al.'s GANs, which lets
-    the last epochs settle instead of ending on one of Adam's large steps.
+    ``None``: 1 throughout. A ``LR_DECAYS`` name: 1 until the last ``decay_epochs`` epochs
+    (all of them when None), then falling to 0 at ``total_epochs``: the "constant, then
+    decay" schedule of Isola/Zhu et al.'s GANs, which lets the last epochs settle instead
+    of ending on one of Adam's large steps.
     """
     if schedule is None:
         return 1.0
     span = total_epochs if decay_epochs is None else min(decay_epochs, total_epochs)
     done = min(1.0, max(0.0, (progress - (total_epochs - span)) / span))
-    return 1.0 - done if schedule == "linear" else 0.5 * (1.0 + math.cos(math.pi * done))
+    return LR_DECAYS[schedule](done)
