@@ -16,25 +16,29 @@ from conftest import REPO
 
 # (override, text the message must contain)
 BAD_TRAIN_VALUES = [
-    ("model.latent_dim=0", "model.latent_dim=0 must be positive"),
-    ("model.latent_dim=-5", "model.latent_dim=-5 must be positive"),
-    ("data.batch_size=0", "data.batch_size=0 must be positive"),
-    ("data.batch_size=70000", "larger than MNIST's 60000 training images"),
-    ("model.lr_g=-0.1", "model.lr_g=-0.1 must be positive"),
-    ("model.lr_d=0", "model.lr_d=0 must be positive"),
-    ("model.d_steps=0", "model.d_steps=0 must be positive"),
-    ("model.d_steps=1.5", "must be a whole number"),
-    ("model.betas=[0.5,1.5]", "model.betas=[0.5, 1.5] must be two numbers in [0, 1)"),
+    ("model.latent_dim=0", "model.latent_dim=0 must be > 0 (size of z)"),
+    ("model.latent_dim=-5", "model.latent_dim=-5 must be > 0"),
+    ("data.batch_size=0", "data.batch_size=0 must be > 0"),
+    ("data.batch_size=70000", "data.batch_size=70000 must be <= 60000"),
+    ("model.lr_g=-0.1", "model.lr_g=-0.1 must be > 0"),
+    ("model.lr_d=0", "model.lr_d=0 must be > 0"),
+    ("model.d_steps=0", "model.d_steps=0 must be > 0"),
+    ("model.d_steps=1.5", "model.d_steps=1.5 must be a whole number"),
+    ("model.betas=[0.5,1.5]", "model.betas=[0.5, 1.5] item 2 must be < 1"),
     ("model.step_order=both", "use one of d_first, g_first"),
     ("model.generator.activation=gelu", "use one of relu, leaky_relu"),
-    ("model.generator.hidden=[128,-1]", "must be positive whole widths"),
-    ("model.compile=fast", "use null (eager) or one of default"),
+    ("model.generator.hidden=[128,-1]", "model.generator.hidden=[128, -1] item 2 must be > 0"),
+    ("model.compile=fast", "use one of default, reduce-overhead"),
     ("data.value_range=[0,1]", "does not match the generator's tanh output"),
     ("model.generator.output_activation=relu", "use one of tanh, sigmoid"),
-    ("model.loss=huber", "use one of bce, hinge, least_squares, wasserstein"),
     ("model.g_loss=hinge_typo", "use one of non_saturating, minimax"),
     ("model.d_loss_reduction=avg", "use one of mean, sum"),
-    ("ckpt_path=/nonexistent/last.ckpt", "ckpt_path=/nonexistent/last.ckpt does not exist"),
+    ("model.conditional=maybe", "model.conditional='maybe' is not a flag; use true or false"),
+    ("eval.num_samples=0", "eval.num_samples=0 must be >= 2 (samples per evaluation"),
+    ("eval.num_samples=0", "evaluation off: eval.every_n_epochs=0"),
+    ("+model.generator.widht=3", "model.generator.widht is not a knob of MLPGenerator"),
+    ("ckpt_path=/nonexistent/last.ckpt", "ckpt_path='/nonexistent/last.ckpt' does not exist"),
+    ("optimized_metric=eval/fidd", "optimized_metric='eval/fidd' is not an option; use one of"),
 ]
 
 
@@ -64,11 +68,11 @@ def test_unwritable_data_dir_is_refused_unless_it_holds_mnist(make_cfg, tmp_path
     """Root can write anywhere, so the permission check is simulated through ``os.access``."""
     from unittest import mock
 
-    from mnist_gan.config import validate
+    from mnist_gan.data import idx
 
     empty = tmp_path / "empty"
     empty.mkdir()
-    with mock.patch.object(validate.os, "access", return_value=False):
+    with mock.patch.object(idx.os, "access", return_value=False):
         with pytest.raises(ConfigError, match="is not writable and holds no MNIST"):
             validate_train(make_cfg(f"data.data_dir={empty}"))
         with pytest.raises(ConfigError, match="is not writable and holds no MNIST"):
@@ -107,8 +111,8 @@ def test_non_positive_sample_counts(make_cfg):
     from omegaconf import OmegaConf
 
     for n in (0, -3):
-        with pytest.raises(ConfigError, match=f"num_samples={n} must be positive"):
-            validate_sampling(OmegaConf.create({"num_samples": n}))
+        with pytest.raises(ConfigError, match=f"num_samples={n} must be > 0"):
+            validate_sampling(OmegaConf.create({"num_samples": n}), "generate")
 
 
 def run_script(script: str, *overrides: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -125,9 +129,9 @@ def run_script(script: str, *overrides: str, cwd: Path) -> subprocess.CompletedP
     ("overrides", "expected"),
     [
         (["model=nope"], "Available options in 'model'"),
-        (["model.latent_dim=-1"], "model.latent_dim=-1 must be positive"),
-        (["data.batch_size=0"], "data.batch_size=0 must be positive"),
-        (["ckpt_path=missing.ckpt"], "ckpt_path=missing.ckpt does not exist"),
+        (["model.latent_dim=-1"], "model.latent_dim=-1 must be > 0"),
+        (["data.batch_size=0"], "data.batch_size=0 must be > 0"),
+        (["ckpt_path=missing.ckpt"], "ckpt_path='missing.ckpt' does not exist"),
     ],
 )
 def test_train_script_answers_in_one_line_without_a_traceback(tmp_path, overrides, expected):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import inspect
-
 import lightning as L
 import pytest
-from hydra.utils import get_class, instantiate
+from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from mnist_gan.config.compose import CONF_DIR, instantiate_list
+from mnist_gan.config.knobs import declaration
 from mnist_gan.data import MNISTDataModule
 from mnist_gan.training.gan import GAN
 
@@ -57,12 +56,12 @@ def test_tutorial_recipes(make_cfg):
 
 @pytest.mark.parametrize("model", options("model"))
 def test_model_variants_hold_only_keys_their_networks_use(make_cfg, model):
-    """Every network key is an argument of its class, and none sits unused (a slope
-    without LeakyReLU, BatchNorm settings without BatchNorm)."""
+    """Every network key is a knob its class declares (its own or its base's), and none sits
+    unused (a slope without LeakyReLU, BatchNorm settings without BatchNorm)."""
     cfg = make_cfg(f"model={model}")
     for name in ("generator", "discriminator"):
         net = OmegaConf.to_container(cfg.model[name])
-        accepted = inspect.signature(get_class(net.pop("_target_"))).parameters
+        accepted = declaration(net.pop("_target_")).knobs
         assert set(net) <= set(accepted), f"{model}.{name}: {set(net) - set(accepted)}"
         assert "latent_dim" not in net  # the module passes its own
         if "negative_slope" in net:

@@ -120,7 +120,7 @@ def test_sweep_registers_hparams_and_summarises_every_job_failed_ones_included(m
     assert float(rows[0]["train s"]) > 0
     failed = rows[2]
     assert failed["model.latent_dim"] == "-1" and failed["status"].startswith("failed: ")
-    assert "model.latent_dim=-1 must be positive" in failed["status"]
+    assert "model.latent_dim=-1 must be > 0" in failed["status"]
     assert (sweep_dir / "summary.png").stat().st_size > 10_000
     markdown = (sweep_dir / "summary.md").read_text()
     assert "| model.latent_dim |" in markdown and "failed: model.latent_dim=-1" in markdown

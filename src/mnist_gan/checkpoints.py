@@ -24,7 +24,6 @@ import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from mnist_gan.atomic import write_atomic
-from mnist_gan.config.validate import check_checkpoint_path
 from mnist_gan.errors import CheckpointError, one_line
 from mnist_gan.training.gan import GAN
 
@@ -64,8 +63,9 @@ _REQUIRED_HPARAMS = ("generator", "discriminator", "latent_dim")
 
 def read_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[str, Any]:
     """Read a checkpoint with ``weights_only=True`` and check that it is one of ours."""
-    check_checkpoint_path("ckpt_path", path)
     path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"ckpt_path={path} does not exist; pass a .ckpt file")
     if not zipfile.is_zipfile(path):
         raise CheckpointError(
             f"{path} is not a checkpoint file (not torch's zip format, perhaps truncated); "

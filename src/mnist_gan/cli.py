@@ -1,4 +1,5 @@
-"""Console-script entry points (``mnist-gan-train``, ``-eval``, ``-generate``).
+"""The entry points (``train.py``, ``eval.py``, ``generate.py`` and the ``mnist-gan-*``
+console scripts): each a Hydra task behind the check of its command line.
 
 They read the configs shipped in the package. The config is checked (``config/validate.py``)
 before the heavy imports (torch, Lightning), so a mistyped value fails within a second.
@@ -9,12 +10,13 @@ not a traceback.
 
 from __future__ import annotations
 
-import importlib
+import functools
 import logging
 import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import hydra
 from omegaconf import DictConfig
@@ -29,6 +31,7 @@ from mnist_gan.runs.record import record_failure
 
 CONFIG_PATH = "pkg://mnist_gan.conf"
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def _in_sweep() -> bool:
@@ -39,9 +42,10 @@ def _in_sweep() -> bool:
 
 
 @contextmanager
-def _one_line_errors(
-    on_sweep_failure: Callable[[BaseException], None] | None = None,
-) -> Iterator[None]:
+def _one_line_errors(record_in: str | None = None) -> Iterator[None]:
+    """Turn a user's error into one line and exit code 2. ``record_in``: a training job's
+    directory; in a sweep its failure (a user's error or a bug) is recorded there and the
+    block ends without one, so the other jobs run."""
     try:
         try:
             yield
@@ -56,69 +60,68 @@ def _one_line_errors(
             log.error("%s", exc)
         else:  # before Hydra has set up logging
             print(f"[{__name__}][ERROR] - {exc}", file=sys.stderr)
-        if on_sweep_failure is not None and _in_sweep():
-            on_sweep_failure(exc)  # one failed job must not end the other jobs of a sweep
-            return
-        raise SystemExit(2) from None
+        if record_in is None or not _in_sweep():
+            raise SystemExit(2) from None
+        record_failure(record_in, exc)  # one failed job must not end the others of a sweep
     except Exception as exc:
-        if on_sweep_failure is None or not _in_sweep():
+        if record_in is None or not _in_sweep():
             raise
         # a bug, not a user error: its traceback goes to the job's log, the sweep goes on,
         # and run.json / the sweep summary name the job as failed
         log.exception("this job failed; the sweep continues with the next one")
-        on_sweep_failure(exc)
+        record_failure(record_in, exc)
 
 
-def _task(name: str) -> Callable[..., object]:
-    """The task ``mnist_gan.<name>.<name>``, imported (torch, Lightning) only after the
-    config check; Lightning's own console handlers then give way to Hydra's, so each of
-    its messages prints once."""
-    task = getattr(importlib.import_module(f"mnist_gan.{name}"), name)
-    route_library_logs_to_root()
-    return task
+def front_door(config_name: str) -> Callable[[Callable[[DictConfig], T]], Callable[[], T]]:
+    """``@front_door("train")``: the task becomes the Hydra entry point of
+    ``conf/<config_name>.yaml``, behind the one-line check of its command line."""
+
+    def decorate(task: Callable[[DictConfig], T]) -> Callable[[], T]:
+        hydra_task = hydra.main(
+            version_base="1.3", config_path=CONFIG_PATH, config_name=config_name
+        )(task)
+
+        @functools.wraps(task)
+        def entry() -> T:
+            with _one_line_errors():
+                check_command_line(config_name, sys.argv[1:])
+            return hydra_task()
+
+        return entry
+
+    return decorate
 
 
-def _checked_first(config_name: str, app: Callable[[], object]) -> Callable[[], None]:
-    """``app`` (a ``hydra.main`` task) behind the check of its command line."""
+@front_door("train")
+def train_main(cfg: DictConfig) -> float | None:
+    """Train; return the optimized metric, which Hydra's sweepers read (a job of a sweep
+    that failed returns the worst value, and the sweep goes on)."""
+    with _one_line_errors(record_in=cfg.paths.output_dir):
+        validate_train(cfg)  # before torch and Lightning load: a bad value fails at once
+        from mnist_gan.train import train
 
-    def main() -> None:
-        with _one_line_errors():
-            check_command_line(config_name, sys.argv[1:])
-        app()
-
-    main.__doc__ = app.__doc__
-    return main
-
-
-@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="train")
-def _train_app(cfg: DictConfig) -> float | None:
-    result: list[float | None] = [None]
-
-    def worst(exc: BaseException) -> None:
-        result[0] = -math.inf if cfg.get("optimized_metric_mode") == "max" else math.inf
-        record_failure(cfg.paths.output_dir, exc)
-
-    with _one_line_errors(on_sweep_failure=worst):
-        validate_train(cfg)
-        metrics = _task("train")(cfg, validated=True)
-        result[0] = metrics.get(cfg.get("optimized_metric") or "", None)
-    return result[0]
+        route_library_logs_to_root()
+        return train(cfg).get(cfg.get("optimized_metric") or "")
+    return -math.inf if cfg.get("optimized_metric_mode") == "max" else math.inf
 
 
-@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="eval")
-def _eval_app(cfg: DictConfig) -> None:
+@front_door("eval")
+def eval_main(cfg: DictConfig) -> None:
+    """Score a checkpoint's generator (conf/eval.yaml)."""
     with _one_line_errors():
-        validate_sampling(cfg)
-        _task("evaluate")(cfg, validated=True)
+        validate_sampling(cfg, "eval")
+        from mnist_gan.evaluate import evaluate
+
+        route_library_logs_to_root()
+        evaluate(cfg)
 
 
-@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="generate")
-def _generate_app(cfg: DictConfig) -> None:
+@front_door("generate")
+def generate_main(cfg: DictConfig) -> None:
+    """Sample a checkpoint's generator (conf/generate.yaml)."""
     with _one_line_errors():
-        validate_sampling(cfg)
-        _task("generate")(cfg, validated=True)
+        validate_sampling(cfg, "generate")
+        from mnist_gan.generate import generate
 
-
-train_main = _checked_first("train", _train_app)
-eval_main = _checked_first("eval", _eval_app)
-generate_main = _checked_first("generate", _generate_app)
+        route_library_logs_to_root()
+        generate(cfg)

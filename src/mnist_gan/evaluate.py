@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import torch
 from omegaconf import DictConfig
+from pydantic import Field
 
 from mnist_gan.checkpoints import load_gan
+from mnist_gan.config.types import Checkpoint, Device, Seed, TaskName
 from mnist_gan.config.validate import validate_sampling
 from mnist_gan.data.datamodule import MNISTDataModule
 from mnist_gan.devices import pick_device
@@ -20,6 +23,29 @@ from mnist_gan.metrics.report import markdown_table, write_json
 from mnist_gan.sampling import requested_labels, sample_images
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EvalJob:
+    """eval.py's own knobs (conf/eval.yaml); the judge's are the eval group's.
+
+    Attributes:
+        task_name: short name of the run; part of its output directory.
+        ckpt_path: the checkpoint whose generator is scored.
+        num_samples: samples to score.
+        seed: seed of the latent bank the samples come from.
+        reference: also score real training images the same way: the floor.
+        parzen: also the paper's Parzen-window log-likelihood.
+        device: ``auto`` (CUDA, else MPS, else the CPU), ``cpu``, ``mps`` or ``cuda[:N]``.
+    """
+
+    task_name: TaskName
+    ckpt_path: Checkpoint
+    num_samples: Annotated[int, Field(ge=2, le=10**9)]
+    seed: Seed
+    reference: bool
+    parzen: bool
+    device: Device
 
 
 def make_evaluator(eval_cfg: DictConfig, device: torch.device) -> GanEvaluator:
@@ -65,10 +91,9 @@ def add_parzen(rows: dict[str, dict], dm: MNISTDataModule, images: torch.Tensor,
         log.info("%s: Parzen log-likelihood %.1f ± %.1f nats", row, score.ll, score.se)
 
 
-def evaluate(cfg: DictConfig, *, validated: bool = False) -> dict[str, Any]:
+def evaluate(cfg: DictConfig) -> dict[str, Any]:
     """Score ``cfg.ckpt_path``; return (and write to ``metrics.json``) all the numbers."""
-    if not validated:  # the CLI checks before importing torch
-        validate_sampling(cfg)
+    validate_sampling(cfg, "eval")
     device = pick_device(cfg.device)
     model = load_gan(cfg.ckpt_path, map_location=device).to(device)
     dm = MNISTDataModule(data_dir=cfg.data.data_dir, download=cfg.data.download)

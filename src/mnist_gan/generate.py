@@ -4,19 +4,65 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import torch
 from omegaconf import DictConfig
+from pydantic import Field, PositiveInt
 
 from mnist_gan.checkpoints import load_gan
+from mnist_gan.config.types import Checkpoint, Device, Seed, TaskName
 from mnist_gan.config.validate import validate_sampling
+from mnist_gan.data.idx import NUM_CLASSES
 from mnist_gan.devices import pick_device
 from mnist_gan.grids import save_grid
 from mnist_gan.sampling import requested_labels, sample_images
 
 log = logging.getLogger(__name__)
+Count = Annotated[int, Field(ge=1, le=10**6)]
+
+
+@dataclass(frozen=True)
+class GenerateJob:
+    """generate.py's knobs (conf/generate.yaml).
+
+    Attributes:
+        task_name: short name of the run; part of its output directory.
+        ckpt_path: the checkpoint whose generator samples.
+        num_samples: samples to make.
+        seed: seed of their latents.
+        digit: a conditional checkpoint makes this digit only (null = 0..9 in turn).
+        nrow: grid columns (null = square).
+        grid_max: the most images the grid shows.
+        scale: each pixel drawn as a scale×scale block in the PNGs.
+        device: ``auto`` (CUDA, else MPS, else the CPU), ``cpu``, ``mps`` or ``cuda[:N]``.
+    """
+
+    task_name: TaskName
+    ckpt_path: Checkpoint
+    num_samples: PositiveInt
+    seed: Seed
+    digit: Annotated[int, Field(ge=0, lt=NUM_CLASSES)] | None
+    nrow: Count | None
+    grid_max: Count
+    scale: Annotated[int, Field(ge=1, le=16)]
+    device: Device
+
+
+@dataclass(frozen=True)
+class Interpolation:
+    """generate.py's walks between latent pairs (interpolation.png).
+
+    Attributes:
+        rows: walks, one per row.
+        steps: points along each walk.
+    """
+
+    rows: Count
+    steps: Annotated[int, Field(ge=2, le=10**6)]
 
 
 def interpolation_latents(model, rows: int, steps: int, seed: int) -> torch.Tensor:
@@ -32,9 +78,8 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
     return images.squeeze(1).mul(255).round().clamp(0, 255).to(torch.uint8).numpy()
 
 
-def generate(cfg: DictConfig, *, validated: bool = False) -> dict[str, Path]:
-    if not validated:  # the CLI checks before importing torch
-        validate_sampling(cfg)
+def generate(cfg: DictConfig) -> dict[str, Path]:
+    validate_sampling(cfg, "generate")
     device = pick_device(cfg.device)
     model = load_gan(cfg.ckpt_path, map_location=device).to(device)
     digit = cfg.get("digit")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
 import lightning as L
 import torch
+from pydantic import Field
 
 from mnist_gan.metrics.evaluator import GanEvaluator
 from mnist_gan.metrics.names import CONDITIONAL_SCALARS, PARZEN_SCALARS, SCALARS
@@ -23,33 +25,46 @@ class Evaluation(L.Callback):
 
     Logs ``eval/<metric>`` scalars, a class-histogram image to the loggers, and
     ``hp_metric`` (the ``optimized_metric``), which sweeps and the best checkpoint use.
-    ``every_n_epochs=0`` switches evaluation off.
+    Its knobs are the ``eval`` group's (conf/eval/), which eval.py reads too.
 
     Under DDP each rank generates and judges its own contiguous share of the bank; the
     judge's outputs are gathered in bank order and rank 0 alone computes the metrics (from
     the reference features it alone holds) and sends them to the other ranks, so every
     rank logs the same numbers as one process would.
+
+    Args:
+        every_n_epochs: evaluate every n epochs and after the last one; 0 = off.
+        num_samples: samples per evaluation, from a fixed latent bank (evaluation off:
+            eval.every_n_epochs=0).
+        num_real: real reference images (the MNIST test set).
+        seed: seed of the latent bank and of KID's and IS's random subsets.
+        optimized_metric: the metric logged as hp_metric (train.yaml's optimized_metric).
+        kid_subsets: KID's random subsets.
+        kid_subset_size: KID's subset size (capped at the set sizes).
+        is_splits: splits of the Inception-Score analogue.
+        k: neighbourhood size of the precision/recall manifolds.
+        batch_size: images per judge forward pass.
+        parzen: also the Parzen-window log-likelihood of Goodfellow et al. 2014 (off: it
+            ranks models poorly, Theis et al. 2016).
     """
 
     def __init__(
         self,
-        every_n_epochs: int = 5,
-        num_samples: int = 10000,
-        num_real: int = 10000,
-        seed: int = 1234,
+        every_n_epochs: Annotated[int, Field(ge=0, le=10**9)] = 5,
+        num_samples: Annotated[int, Field(ge=2, le=10**9)] = 10000,
+        num_real: Annotated[int, Field(ge=2, le=10**9)] = 10000,
+        seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 1234,
         optimized_metric: str | None = "eval/fid",
-        kid_subsets: int = 100,
-        kid_subset_size: int = 1000,
-        is_splits: int = 10,
-        k: int = 3,
-        batch_size: int = 2000,
+        kid_subsets: Annotated[int, Field(ge=1, le=10**6)] = 100,
+        kid_subset_size: Annotated[int, Field(ge=2, le=10**9)] = 1000,
+        is_splits: Annotated[int, Field(ge=1, le=10**6)] = 10,
+        k: Annotated[int, Field(ge=1, le=10**6)] = 3,
+        batch_size: Annotated[int, Field(ge=1, le=10**9)] = 2000,
         parzen: bool = False,
     ) -> None:
         super().__init__()
         self.parzen = parzen
         self.parzen_sets: tuple[torch.Tensor, torch.Tensor] | None = None
-        if num_samples <= 0:
-            raise ValueError(f"eval.num_samples={num_samples}; use a positive number")
         self.every_n_epochs = every_n_epochs
         self.num_samples = num_samples
         self.num_real = num_real

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from lightning.pytorch.utilities import rank_zero_only
 
+from mnist_gan.config.types import Fraction
 from mnist_gan.training.losses import MAIN_LOSSES
 
 log = logging.getLogger(__name__)
@@ -27,9 +28,13 @@ class LossCurve(L.Callback):
     The step values stay on the device during an epoch and are read once at its end (one
     host sync per epoch). The history is saved in checkpoints, so a resumed run plots its
     whole history.
+
+    Args:
+        path: the PNG to write.
+        smoothing: the moving average's window, as a share of an epoch's steps.
     """
 
-    def __init__(self, path: str, smoothing: float = 0.1) -> None:
+    def __init__(self, path: str, smoothing: Fraction = 0.1) -> None:
         super().__init__()
         self.path = Path(path)
         self.smoothing = smoothing

@@ -30,6 +30,9 @@ class RunProgress(L.Callback):
     that time and the latest evaluation into ``<run_dir>/run.json`` (rank 0).
 
     Place it after the evaluation callback so the epoch's metrics are already logged.
+
+    Args:
+        run_dir: the run directory, where run.json is written.
     """
 
     def __init__(self, run_dir: str | Path) -> None:

@@ -8,14 +8,23 @@ from pathlib import Path
 import lightning as L
 from lightning.pytorch.utilities import rank_zero_only
 from PIL import Image
+from pydantic import PositiveInt
 
 log = logging.getLogger(__name__)
 
 
 class SampleAnimation(L.Callback):
-    """Write ``<dirpath>/<filename>`` from the ``epoch_*.png`` grids in ``dirpath``."""
+    """Write ``<dirpath>/<filename>`` from the ``epoch_*.png`` grids in ``dirpath``.
 
-    def __init__(self, dirpath: str, filename: str = "progress.gif", frame_ms: int = 200) -> None:
+    Args:
+        dirpath: where the grids are and the GIF goes.
+        filename: the GIF's name.
+        frame_ms: milliseconds per frame.
+    """
+
+    def __init__(
+        self, dirpath: str, filename: str = "progress.gif", frame_ms: PositiveInt = 200
+    ) -> None:
         super().__init__()
         self.dirpath = Path(dirpath)
         self.filename = filename

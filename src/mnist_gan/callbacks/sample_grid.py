@@ -4,9 +4,11 @@ logger that shows images (TensorBoard, W&B, MLflow)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import lightning as L
 from lightning.pytorch.utilities import rank_zero_only
+from pydantic import Field, NonNegativeInt, PositiveInt
 from torchvision.utils import save_image
 
 from mnist_gan.grids import DEFAULT_SCALE, image_grid
@@ -20,10 +22,20 @@ class SampleGrid(L.Callback):
     The grid comes from the module's fixed latent batch with G in eval mode, so epochs
     compare like for like; each pixel is shown as a ``scale``×``scale`` block (see
     ``mnist_gan.grids``).
+
+    Args:
+        dirpath: where the PNGs go.
+        every_n_epochs: a grid every n epochs (0 = none).
+        nrow: images per row.
+        scale: each pixel drawn as a scale×scale block.
     """
 
     def __init__(
-        self, dirpath: str, every_n_epochs: int = 1, nrow: int = 8, scale: int = DEFAULT_SCALE
+        self,
+        dirpath: str,
+        every_n_epochs: NonNegativeInt = 1,
+        nrow: PositiveInt = 8,
+        scale: Annotated[int, Field(ge=1, le=16)] = DEFAULT_SCALE,
     ) -> None:
         super().__init__()
         self.dirpath = Path(dirpath)

@@ -1,2 +1,2 @@
-"""The configuration: composing it outside Hydra, its resolvers, the options of each knob,
-and the one early check of a composed config. Torch-free."""
+"""The configuration: composing it outside Hydra, its resolvers, the knob declarations'
+reader and the one early check of a composed config. Torch-free."""

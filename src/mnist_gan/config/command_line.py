@@ -21,7 +21,8 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from mnist_gan.config.compose import compose_config
-from mnist_gan.config.validate import check_task_name, problem_line, unreadable
+from mnist_gan.config.knobs import SETTINGS, check_node, declaration
+from mnist_gan.config.validate import problem_line, unreadable
 from mnist_gan.errors import ConfigError, one_line
 from mnist_gan.runs.lock import hold_lock
 from mnist_gan.runs.record import is_rank_zero
@@ -40,7 +41,7 @@ _NOT_A_RUN = (
 )
 
 
-def _jobs(overrides: Sequence[str], multirun: bool) -> Iterator[list[str]]:
+def jobs(overrides: Sequence[str], multirun: bool) -> Iterator[list[str]]:
     if not multirun:
         yield list(overrides)
         return
@@ -69,12 +70,12 @@ def check_command_line(config_name: str, argv: Sequence[str]) -> None:
     args, unknown = get_args_parser().parse_known_args(list(argv))
     if unknown or any(getattr(args, flag, None) for flag in _NOT_A_RUN):
         return  # Hydra's own parser answers these
-    for overrides in _jobs(args.overrides, args.multirun):
+    for overrides in jobs(args.overrides, args.multirun):
         try:
             cfg = compose_config(config_name, overrides, return_hydra_config=True)
         except (HydraException, OmegaConfBaseException, ValueError, TypeError) as exc:
             raise ConfigError(one_line(exc)) from None
-        _check_readable(cfg, args.multirun)
+        _check_readable(cfg, config_name, args.multirun)
     if not args.cfg:  # --cfg only prints the config
         _lock_the_directory(cfg, args.multirun)
 
@@ -103,7 +104,7 @@ _RUN_TIME = {
 }
 
 
-def _check_readable(cfg: DictConfig, multirun: bool) -> None:
+def _check_readable(cfg: DictConfig, config_name: str, multirun: bool) -> None:
     """Every value Hydra and the task will read resolves (Hydra's own logging config reads
     job keys such as task_name before the task starts)."""
     for key, value in _RUN_TIME.items():
@@ -115,6 +116,8 @@ def _check_readable(cfg: DictConfig, multirun: bool) -> None:
             if path.startswith("hydra.sweep.") and not multirun:
                 continue  # a single run never reads the sweep's directories
             raise ConfigError(problem_line(path, raw, exc))
-        check_task_name(cfg)  # Hydra names the log file after it before the task starts
+        # Hydra names the log file after it before the task starts
+        task_name = OmegaConf.create({"task_name": cfg.get("task_name")})
+        check_node("", task_name, declaration(SETTINGS[config_name][""]))
     finally:
         HydraConfig.instance().cfg = None

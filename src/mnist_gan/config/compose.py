@@ -17,7 +17,7 @@ from omegaconf import DictConfig, open_dict
 
 import mnist_gan  # noqa: F401  (registers the config resolvers)
 from mnist_gan.errors import USER_ERRORS, ConfigError, one_line
-from mnist_gan.runs.identity import hydra_context
+from mnist_gan.runs.identity import overrides_of
 
 CONF_DIR = Path(str(resources.files("mnist_gan.conf")))
 log = logging.getLogger(__name__)
@@ -55,10 +55,7 @@ def build(node: DictConfig, key: str, **kwargs: Any) -> Any:
         log.debug("building %s failed", key, exc_info=True)
         where = re.search(r"full_key: ([A-Za-z_][\w.]*)\s*$", str(exc), re.MULTILINE)
         key = where.group(1) if where else key
-        # the command line's overrides of this part are the likely culprits: name them
-        _, overrides, _ = hydra_context()
-        part = key.split(".")[0]
-        suspects = [o for o in overrides if o.lstrip("+~").startswith((f"{part}.", f"{part}="))]
+        suspects = overrides_of(key.split(".")[0])
         hint = f" (set by {' '.join(suspects)})" if suspects else ""
         raise ConfigError(f"{key}: {one_line(cause)}{hint}; check the {key}.* values") from None
 

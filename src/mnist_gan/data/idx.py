@@ -12,12 +12,17 @@ import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 from mnist_gan.atomic import write_atomic
+from mnist_gan.config.types import Where
 from mnist_gan.errors import MNISTDataError
 
 # MNIST's digits: the conditional networks' label count and the judge's classes.
 NUM_CLASSES = 10
+TRAIN_IMAGES = 60000
 
 
 @dataclass(frozen=True)
@@ -35,10 +40,18 @@ LABEL_MAGIC = 2049
 # The official uncompressed files and their checksums.
 MNIST_FILES: tuple[IdxFile, ...] = (
     IdxFile(
-        "train-images-idx3-ubyte", IMAGE_MAGIC, 60000, 47040016, "6bbc9ace898e44ae57da46a324031adb"
+        "train-images-idx3-ubyte",
+        IMAGE_MAGIC,
+        TRAIN_IMAGES,
+        47040016,
+        "6bbc9ace898e44ae57da46a324031adb",
     ),
     IdxFile(
-        "train-labels-idx1-ubyte", LABEL_MAGIC, 60000, 60008, "a25bea736e30d166cdddb491f175f624"
+        "train-labels-idx1-ubyte",
+        LABEL_MAGIC,
+        TRAIN_IMAGES,
+        60008,
+        "a25bea736e30d166cdddb491f175f624",
     ),
     IdxFile(
         "t10k-images-idx3-ubyte", IMAGE_MAGIC, 10000, 7840016, "2646ac647ad5339dbf082846283269ea"
@@ -124,3 +137,23 @@ def verify_local(data_dir: str | os.PathLike) -> bool:
         else:
             check_idx_bytes(path.read_bytes(), spec, str(path))
     return len(found) == len(MNIST_FILES)
+
+
+def usable_data_dir(value: str) -> str:
+    """``data.data_dir``: a folder (or one that can be made), writable unless it holds MNIST."""
+    path = existing = Path(value).expanduser()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "a file, not a folder" if existing == path else f"inside a file ({existing})"
+        raise ValueError(f"is {where}; point data.data_dir at a folder")
+    has_mnist = path.is_dir() and len(present_files(path)) == len(MNIST_FILES)
+    if not os.access(existing, os.W_OK | os.X_OK) and not has_mnist:
+        raise ValueError(
+            "is not writable and holds no MNIST; choose a writable folder or put "
+            "MNIST/raw/*-ubyte files there"
+        )
+    return value
+
+
+DataDir = Annotated[str, Where(), AfterValidator(usable_data_dir)]

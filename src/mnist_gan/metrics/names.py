@@ -36,8 +36,9 @@ TRAIN_SCALARS = (
 TRAIN_SECONDS = "time/train_seconds"
 
 
-def optimizable_metrics() -> tuple[str, ...]:
-    """Every logged scalar ``optimized_metric`` can name."""
-    evaluated = [f"eval/{name}" for name in (*SCALARS, *CONDITIONAL_SCALARS, *PARZEN_SCALARS)]
-    trained = [f"{name}_{when}" for name in TRAIN_SCALARS for when in ("epoch", "step")]
-    return (*evaluated, *trained, TRAIN_SECONDS)
+# Every logged scalar ``optimized_metric`` can name.
+OPTIMIZABLE = (
+    *(f"eval/{name}" for name in (*SCALARS, *CONDITIONAL_SCALARS, *PARZEN_SCALARS)),
+    *(f"{name}_{when}" for name in TRAIN_SCALARS for when in ("epoch", "step")),
+    TRAIN_SECONDS,
+)

@@ -11,17 +11,13 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from mnist_gan.config.knobs import declared_nodes
+from mnist_gan.config.types import is_place
 from mnist_gan.metrics.names import TRAIN_SECONDS
 
-# Config keys outside ``model`` that are knobs; paths, callbacks, loggers and hydra are not.
-KNOB_KEYS = (
-    "data.batch_size",
-    "data.source",
-    "seed",
-    "trainer.max_epochs",
-    "trainer.max_steps",
-    "trainer.precision",
-)
+# Where the compared knobs are declared: what is trained (model, data, trainer) and the seed.
+# Paths (knobs typed ``Place``), callbacks, loggers and Hydra are not compared.
+COMPARED_KNOBS = ("model", "data", "trainer", "seed")
 # The metrics every run is compared by, in the order tables show them.
 COMPARED_METRICS = (
     "eval/fid",
@@ -48,36 +44,28 @@ NOT_KNOBS = (
 )
 
 
-def _leaves(value: Any, prefix: str) -> Iterable[tuple[str, Any]]:
-    if isinstance(value, Mapping):
-        for key, child in value.items():
-            if key != "_target_":
-                yield from _leaves(child, f"{prefix}/{key}")
-    elif isinstance(value, (list, tuple)):
-        yield prefix, str(list(value))
-    else:
-        yield prefix, value
-
-
 def knobs(cfg: DictConfig, choices: Mapping[str, str | None] | None = None) -> dict[str, Any]:
     """The compared hyperparameters of a composed train config, as ``group/key`` → scalar.
 
-    The chosen ``model`` variant and ``experiment`` (Hydra's ``choices``, when known), every
-    ``model.*`` leaf (no ``_target_``), and the data, seed and trainer knobs of
-    ``KNOB_KEYS``. Lists become strings.
+    The chosen ``model`` variant and ``experiment`` (Hydra's ``choices``, when known), then
+    every declared knob under ``COMPARED_KNOBS`` (``config/knobs.py``) but paths. Lists
+    become strings.
     """
     found: dict[str, Any] = {
         group: (choices or {}).get(group)
         for group in ("model", "experiment")
         if (choices or {}).get(group)
     }
-    model = OmegaConf.to_container(cfg.model, resolve=True) if "model" in cfg else {}
-    found.update(_leaves(model, "model"))
-    for key in KNOB_KEYS:
-        value = OmegaConf.select(cfg, key, default=None)
-        if OmegaConf.is_config(value):
-            value = str(OmegaConf.to_container(value, resolve=True))
-        found[key.replace(".", "/")] = value
+    for path, node, declared in declared_nodes(cfg, "train"):
+        for key in node:
+            name = f"{path}.{key}" if path else str(key)
+            knob = declared.knobs.get(str(key))
+            if knob is None or not name.startswith(COMPARED_KNOBS) or is_place(knob.type):
+                continue
+            value = node[key]
+            if OmegaConf.is_config(value):
+                value = str(OmegaConf.to_container(value, resolve=True))
+            found[name.replace(".", "/")] = value
     return found
 
 

@@ -25,6 +25,14 @@ def hydra_context() -> tuple[dict[str, str], list[str], str | None]:
     return choices, list(hydra_cfg.overrides.task), place
 
 
+def overrides_of(*keys: str) -> list[str]:
+    """The command line's overrides of ``keys`` or of anything under them: the likely
+    culprits when that part of the config cannot work."""
+    _, overrides, _ = hydra_context()
+    prefixes = tuple(f"{key}{sep}" for key in keys for sep in ".=")
+    return [o for o in overrides if o.lstrip("+~").startswith(prefixes)]
+
+
 def run_name(task_name: str | None, output_dir: str | Path) -> str:
     """The run's knob overrides (or its experiment, task name) and where it sits: its
     place in the sweep (``<sweep> #<job>``) or its directory's name."""

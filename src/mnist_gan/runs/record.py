@@ -12,11 +12,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from mnist_gan.atomic import write_atomic
 from mnist_gan.errors import USER_ERRORS
+from mnist_gan.runs.lock import hold_lock
 
 RECORD_FILE = "run.json"
 FINISHED = "ok"
@@ -66,3 +68,21 @@ def record_failure(run_dir: str | Path, exc: BaseException) -> None:
         # on a full disk the record cannot be written: the error itself is what counts
         with contextlib.suppress(OSError):
             update_record(run_dir, status="failed", error=one_line(exc))
+
+
+@contextlib.contextmanager
+def recorded(run_dir: Path) -> Iterator[None]:
+    """Hold ``run_dir`` for this run (rank 0) and record in run.json how the run ends
+    when it does not finish: ``interrupted`` (Ctrl-C, which ``ckpt_path=auto`` resumes) or
+    ``failed`` with the error's line. A finished run records its own figures."""
+    if is_rank_zero():  # DDP's ranks share the directory; rank 0 writes the run's files
+        hold_lock(run_dir)
+    try:
+        yield
+    except (KeyboardInterrupt, SystemExit):  # Lightning ends a Ctrl-C fit with SystemExit
+        if is_rank_zero():
+            update_record(run_dir, status="interrupted")
+        raise
+    except Exception as exc:
+        record_failure(run_dir, exc)
+        raise

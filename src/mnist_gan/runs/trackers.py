@@ -81,10 +81,15 @@ class WandbTracker(WandbLogger):
 
     Args:
         save_dir: the run directory (W&B writes ``wandb/`` inside it).
-        project, entity, tags, group, name: as in ``wandb.init``; ``group`` joins the jobs
-            of a sweep.
-        mode: ``online`` | ``offline`` | ``disabled`` | null (see :func:`wandb_mode`).
+        project: the W&B project.
+        entity: your W&B user or team (null = your default entity).
+        tags: the run's tags.
+        group: the sweep the job belongs to (null for a single run).
+        name: the run's name.
+        mode: ``online``, ``offline``, ``disabled`` or null: online when logged in, else
+            offline.
         log_checkpoint: upload ``checkpoint_path`` as a ``model`` artifact at the end.
+        checkpoint_path: the checkpoint uploaded.
     """
 
     def __init__(
@@ -136,9 +141,11 @@ class MLflowTracker(MLFlowLogger):
     Args:
         tracking_uri: the store (default: the SQLite file under ``outputs/``) or a server.
         experiment_name: the task name, or the sweep, whose jobs are its runs.
-        run_name, tags: as in MLflow.
+        run_name: the run's name.
+        tags: the run's tags.
         artifact_location: where a new experiment keeps its artifacts.
         log_checkpoint: upload ``checkpoint_path`` under ``checkpoints/`` at the end.
+        checkpoint_path: the checkpoint uploaded.
         run_dir: where the run's id is kept, so a resumed job continues its MLflow run.
     """
 
