@@ -72,15 +72,19 @@ def _rule(failed: bool, message: str) -> None:
         raise ConfigError(message)
 
 
-def _rules(cfg: DictConfig, samples_key: str, built: tuple[str, ...] = ()) -> None:
-    """The rules between knobs, each once; ``built``: the nodes that must name a class."""
-    for key in built:
+def _built(cfg: DictConfig) -> None:
+    """Each node a training run builds names its class (before its knobs are read)."""
+    for key in BUILT:
         parent = _get(cfg, key.rpartition(".")[0]) if "." in key else cfg
         _rule(
             parent is not None and not _get(cfg, f"{key}._target_"),
-            f"{key}._target_ is "
-            "missing: it names the class to build; drop the override that removed it",
+            f"{key}._target_ is missing: it names the class to build; drop the override that "
+            "removed it",
         )
+
+
+def _rules(cfg: DictConfig, samples_key: str) -> None:
+    """The rules between knobs, each once."""
     activation, value_range = (
         _get(cfg, "model.generator.output_activation"),
         _get(cfg, "data.value_range"),
@@ -149,10 +153,12 @@ def _loss_options(cfg: DictConfig) -> None:
 def validate_train(cfg: DictConfig) -> None:
     """All checks on a training config; raises ``ConfigError`` on the first problem."""
     _readable(cfg)
+    _built(cfg)
     check_knobs(cfg, "train")
-    _rules(cfg, "eval.num_samples", BUILT)
+    _rules(cfg, "eval.num_samples")
     check_sample_memory(cfg, ("eval.num_samples", "eval.num_real"))
-    check_training_memory(cfg.model, _get(cfg, "data.batch_size"))
+    # a deleted batch size is the data module's default, whose memory is no concern
+    check_training_memory(cfg.model, _get(cfg, "data.batch_size") or 1)
 
 
 def validate_sampling(cfg: DictConfig, entry: str) -> None:
