@@ -21,7 +21,7 @@ from mnist_gan.runs.hparams import COMPARED_METRICS, knobs, run_label
 from mnist_gan.runs.record import read_record
 from mnist_gan.summary import main as summary_main
 
-from conftest import REPO, assert_same_training_state, train_unbroken
+from conftest import REPO, assert_same_training_state, require_extras, train_unbroken
 
 # Each job: a few batches and a small evaluation after its last epoch.
 TINY = [
@@ -310,12 +310,29 @@ def test_summary_of_a_folder_of_single_runs_ranks_by_the_metric_mode_and_caps_th
     assert len(rows) == MAX_GRIDS + 4
     assert list(rows[0])[:4] == ["rank", "job", "seed", "status"]  # model=minimal is common
     assert "data.data_dir" not in rows[0]  # where things are is not a knob
-    assert "`model=minimal`" in (folder / "summary.md").read_text()
+    assert [row["rank"] for row in rows[-2:]] == ["", ""]  # unfinished runs are not ranked
+    markdown = (folder / "summary.md").read_text()
+    assert "`model=minimal`" in markdown
+    assert "Best first by `eval/recall` (max); the 2 without it follow in job order" in markdown
+
+
+def test_a_summary_without_the_optimized_metric_ranks_nothing(tmp_path):
+    """Evaluation off: no run has eval/fid, so none is ranked and the summary says so."""
+    from mnist_gan.summary import summarize
+
+    folder = tmp_path / "runs"
+    for i in range(3):
+        record = {"status": "ok", "epochs": 1, "metrics": {"time/train_seconds": 1.0 + i}}
+        _fake_run(folder, f"run{i}", [f"seed={i}"], record | {"optimized_metric": "eval/fid"})
+    summarize(folder)
+    assert [row["rank"] for row in csv.DictReader((folder / "summary.csv").open())] == [""] * 3
+    markdown = (folder / "summary.md").read_text()
+    assert "No run has `eval/fid`" in markdown and "unranked" in markdown
 
 
 @pytest.mark.slow
 def test_optuna_search_gets_the_same_summary(mnist_dir, tmp_path):
-    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")
+    require_extras("optuna")
     sweep_dir = tmp_path / "optuna"
     done = sweep(
         sweep_dir,

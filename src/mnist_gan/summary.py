@@ -140,16 +140,21 @@ def differing_keys(runs: Sequence[Run]) -> list[str]:
     return [key for key in keys if len({run.overrides.get(key) for run in runs}) > 1]
 
 
+def score(run: Run) -> float | None:
+    """The run's optimized metric when it finished with one (else None: it is not ranked)."""
+    value = run.metrics.get(run.optimized_metric) if run.optimized_metric else None
+    return value if run.status == FINISHED and value is not None and math.isfinite(value) else None
+
+
 def rank(runs: Sequence[Run]) -> list[Run]:
     """Best first by the optimized metric; runs without a value follow in job order."""
-    metric = runs[0].optimized_metric if runs else None
     sign = -1.0 if runs and runs[0].optimized_metric_mode == "max" else 1.0
 
     def key(run: Run) -> tuple:
-        value = run.metrics.get(metric) if metric else None
-        scored = run.status == FINISHED and value is not None and math.isfinite(value)
-        order = run.job if run.job is not None else 0
-        return (0, sign * value, order, run.name) if scored else (1, 0.0, order, run.name)
+        value, order = score(run), run.job if run.job is not None else 0
+        return (
+            (0, sign * value, order, run.name) if value is not None else (1, 0.0, order, run.name)
+        )
 
     return sorted(runs, key=key)
 
@@ -203,7 +208,7 @@ def rows(runs: Sequence[Run]) -> tuple[list[str], list[list[Any]]]:
     for position, run in enumerate(runs, 1):
         table.append(
             [
-                position,
+                position if score(run) is not None else None,
                 run.job,
                 *[run.overrides.get(key, "(default)") for key in keys],
                 _status(run),
@@ -216,11 +221,23 @@ def rows(runs: Sequence[Run]) -> tuple[list[str], list[list[Any]]]:
     return header, table
 
 
+def ranking(runs: Sequence[Run]) -> str:
+    """How the table is ordered, in words: by the optimized metric only where runs have it."""
+    metric, mode = runs[0].optimized_metric, runs[0].optimized_metric_mode
+    ranked = sum(score(run) is not None for run in runs)
+    if not ranked:
+        return (
+            f"No run has `{metric}` (evaluation off, or none finished): listed in job "
+            "order, unranked."
+        )
+    rest = len(runs) - ranked
+    unranked = f"; the {rest} without it follow in job order, unranked" if rest else ""
+    return f"Best first by `{metric}` ({mode}){unranked}."
+
+
 def write_markdown(runs: Sequence[Run], path: Path, title: str) -> None:
     header, table = rows(runs)
     keep = [i for i, name in enumerate(header) if not name.startswith(DIGIT_METRIC)]
-    metric = runs[0].optimized_metric
-    mode = runs[0].optimized_metric_mode
     differing = set(differing_keys(runs))
     common = sorted(
         {f"{k}={v}" for run in runs for k, v in run.overrides.items() if k not in differing}
@@ -228,8 +245,7 @@ def write_markdown(runs: Sequence[Run], path: Path, title: str) -> None:
     lines = [
         f"# {title}",
         "",
-        f"{len(runs)} runs, best first by `{metric}` ({mode}). "
-        f"{sum(r.status == FINISHED for r in runs)} finished.",
+        f"{len(runs)} runs, {sum(r.status == FINISHED for r in runs)} finished. {ranking(runs)}",
     ]
     if common:
         lines += ["", "Common to every run: " + " ".join(f"`{c}`" for c in common)]
