@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -33,6 +34,19 @@ def mnist_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("mnist")
     ensure_mnist(target)
     return target
+
+
+# An optional extra's package, where its name is not the extra's own.
+EXTRA_PACKAGES = {"optuna": "hydra_plugins.hydra_optuna_sweeper"}
+
+
+def require_extras(*extras: str) -> None:
+    """Skip the test, with the pip line that installs them, when optional extras are missing."""
+    missing = [e for e in extras if importlib.util.find_spec(EXTRA_PACKAGES.get(e, e)) is None]
+    if missing:
+        pytest.skip(
+            f'needs the {", ".join(missing)} extra: pip install -e ".[{",".join(missing)}]"'
+        )
 
 
 # Overrides that make any composed run small and self-contained.
@@ -69,8 +83,6 @@ def two_job_sweep(
     for the tests that read what a sweep leaves: its directories, its console and, with both
     tracker extras installed (``logger=many``, W&B offline), the trackers' runs. Returns the
     finished process and ``paths.log_dir``."""
-    import importlib.util
-
     root = tmp_path_factory.mktemp("two_job_sweep")
     trackers = all(importlib.util.find_spec(name) for name in ("wandb", "mlflow"))
     cmd = [

@@ -9,8 +9,11 @@ from omegaconf import OmegaConf
 
 from mnist_gan.config.compose import CONF_DIR, instantiate_list
 from mnist_gan.config.knobs import declaration
+from mnist_gan.config.validate import TRACKER_PACKAGES
 from mnist_gan.data import MNISTDataModule
 from mnist_gan.training.gan import GAN
+
+from conftest import require_extras
 
 
 def options(group: str) -> list[str]:
@@ -100,6 +103,14 @@ def test_callback_options_instantiate(make_cfg, callbacks):
 @pytest.mark.parametrize("logger", options("logger"))
 def test_logger_options_instantiate(make_cfg, logger):
     cfg = make_cfg(f"logger={logger}")
+    targets = [str(entry.get("_target_")) for entry in cfg.logger.values()]
+    require_extras(
+        *{
+            TRACKER_PACKAGES[t.rpartition(".")[2]]
+            for t in targets
+            if t.rpartition(".")[2] in TRACKER_PACKAGES
+        }
+    )
     objs = instantiate_list(cfg.get("logger"))
     assert objs and all(isinstance(o, L.pytorch.loggers.Logger) for o in objs)
 
@@ -120,7 +131,7 @@ def test_debug_presets_compose(make_cfg, name):
 
 
 def test_hparams_search_composes_when_the_optuna_extra_is_installed(make_cfg):
-    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper", reason="extra 'optuna' not installed")
+    require_extras("optuna")
     cfg = make_cfg("hparams_search=optuna", "optimized_metric=train/g_loss_epoch")
     assert cfg.optimized_metric == "train/g_loss_epoch"
 

@@ -13,11 +13,13 @@ from mnist_gan.config.validate import validate_train
 from mnist_gan.errors import ConfigError
 from mnist_gan.train import train
 
-import wandb_records
-from conftest import FAST
+from conftest import FAST, require_extras
 
-mlflow = pytest.importorskip("mlflow")
-wandb = pytest.importorskip("wandb")
+require_extras("wandb", "mlflow")
+import mlflow  # noqa: E402
+import wandb  # noqa: E402
+
+import wandb_records  # noqa: E402
 
 SHORT = ("trainer.limit_train_batches=3", "eval.every_n_epochs=1")
 
@@ -92,6 +94,28 @@ def test_a_tracker_without_its_extra_is_refused_with_the_install_line(make_cfg, 
     with pytest.raises(ConfigError, match=r'pip install -e "\.\[wandb\]"'):
         validate_train(make_cfg("logger=wandb"))
     validate_train(make_cfg("logger=mlflow"))  # the other one is installed
+
+
+@pytest.mark.parametrize(
+    ("logger", "variable", "value"),
+    [("wandb", "WANDB_MODE", ""), ("mlflow", "MLFLOW_TRACKING_URI", "nosuchscheme://x")],
+)
+def test_a_tracker_that_cannot_start_is_one_line_naming_it(
+    make_cfg, monkeypatch, tmp_path, logger, variable, value
+):
+    """What the tracker refuses (here an environment variable), when it is built or when its
+    run starts, ends the run before training in one line naming the logger and its settings;
+    the run is recorded as failed."""
+    monkeypatch.setenv(variable, value)
+    overrides = [f"logger={logger}", "eval.every_n_epochs=0"]
+    if logger == "mlflow":
+        overrides.append("logger.mlflow.tracking_uri=${oc.env:MLFLOW_TRACKING_URI}")
+    pattern = rf"^logger\.{logger}[: ].*logger\.{logger}\.\*"
+    with pytest.raises(ConfigError, match=pattern) as caught:
+        train(make_cfg(*overrides, output_dir=tmp_path / "run"))
+    assert "\n" not in str(caught.value)
+    record = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert record["status"] == "failed" and record["error"].startswith(f"logger.{logger}")
 
 
 @pytest.mark.slow

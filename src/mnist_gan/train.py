@@ -85,6 +85,21 @@ def _close(loggers: Sequence[Logger]) -> None:
         logger.finalize("failed")
 
 
+def _start(loggers: Sequence[Logger], cfg: DictConfig) -> None:
+    """Start each logger's run now, so that what its own start-up refuses (a W&B setting or
+    environment variable, an unreachable MLflow store) is one line naming it."""
+    entries = cfg.get("logger") or {}
+    names = [name for name, entry in entries.items() if isinstance(entry, DictConfig)]
+    for name, logger in zip(names, loggers, strict=False):
+        try:
+            logger.experiment  # noqa: B018 (the property starts the run)
+        except Exception as exc:  # noqa: BLE001 (whatever the tracker raises)
+            raise ConfigError(
+                f"logger.{name} could not start: {one_line(exc)}; check the logger.{name}.* "
+                "settings and the tracker's environment variables"
+            ) from None
+
+
 def _record(run_dir: Path, **fields: Any) -> None:
     if is_rank_zero():
         update_record(run_dir, **fields)
@@ -179,6 +194,7 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = ()) -> dict[s
         loggers = instantiate_list(cfg.get("logger"), "logger")
         trainer = build(cfg.trainer, "trainer", callbacks=callbacks, logger=loggers or False)
         try:
+            _start(trainer.loggers, cfg)
             log_config(trainer.loggers, cfg)
             trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
         except MisconfigurationException as exc:  # Lightning's check of trainer.* at fit time
