@@ -13,8 +13,8 @@ reported:
 - template: this project's ``train(cfg)`` (Lightning ``Trainer.fit``, default data path,
   callbacks and logging; evaluation off with ``eval.every_n_epochs=0``), timed by a
   callback from epoch start to epoch end;
-- floor: the FLOPs one epoch needs (``torch.utils.flop_counter``: the matmuls of every
-  forward and backward pass the recipe requires, not the tutorial's extra D weight
+- floor: the FLOPs one epoch needs (``callbacks.run_summary.step_flops``: the matmuls of
+  every forward and backward pass the recipe requires, not the tutorial's extra D weight
   gradients during G's step) divided by the matmul rate measured in this run.
 
 ``--batches N`` times N batches per epoch and scales to a full epoch (a quick look);
@@ -41,8 +41,8 @@ from hydra.utils import instantiate
 from results_page import measured_on, publish
 from scored_run import train_and_score
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
 
+from mnist_gan.callbacks.run_summary import step_flops
 from mnist_gan.config.compose import compose_config
 from mnist_gan.data import MNISTDataModule
 from mnist_gan.data.idx import MNIST_FILES
@@ -70,29 +70,6 @@ def matmul_rate(seconds: float = 2.0, dtype: torch.dtype = torch.float32) -> flo
 
 def model_cfg(model: str, data_dir: str):
     return compose_config("train", [f"model={model}", f"data.data_dir={data_dir}"])
-
-
-def step_flops(cfg) -> int:
-    """FLOPs one training batch needs: G's step and D's step, forward and backward.
-
-    Only the necessary arithmetic is counted (what the template runs): D's weight
-    gradients are not computed during G's step, and D's step reuses G's fakes (g_first)
-    or draws new ones without gradients (d_first). The tutorial loop does more.
-    """
-    gan = instantiate(cfg.model, _recursive_=False)
-    n = int(cfg.data.batch_size)
-    real = torch.rand(n, 1, 28, 28)
-    with FlopCounterMode(display=False) as counter:
-        gan.discriminator.requires_grad_(False)
-        fake = gan.generator(gan.draw_latent(n, device=gan.device))
-        gan.discriminator(fake).sum().backward()
-        gan.discriminator.requires_grad_(True)
-        fake = fake.detach()
-        if cfg.model.step_order == "d_first":  # D steps on fresh fakes: one more G forward
-            with torch.no_grad():
-                fake = gan.generator(gan.draw_latent(n, device=gan.device))
-        gan.discriminator(torch.cat([real, fake])).sum().backward()
-    return counter.get_total_flops()
 
 
 def tutorial_epoch(cfg, data_dir: str, max_batches: int | None) -> tuple[float, int]:
@@ -263,7 +240,8 @@ def main() -> None:
         for model in args.models.split(","):
             cfg = model_cfg(model, args.data_dir)
             per_epoch = -(-MNIST_TRAIN // int(cfg.data.batch_size))
-            floor = step_flops(cfg) * per_epoch / rate
+            gan = instantiate(cfg.model, _recursive_=False)
+            floor = step_flops(gan, int(cfg.data.batch_size)) * per_epoch / rate
             times = {"tutorial": [], "template": []}
             for r in range(args.rounds):
                 seconds, batches = tutorial_epoch(cfg, args.data_dir, args.batches)

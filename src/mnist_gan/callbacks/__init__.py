@@ -3,6 +3,7 @@ from mnist_gan.callbacks.evaluation import Evaluation
 from mnist_gan.callbacks.last_checkpoint import LastCheckpoint
 from mnist_gan.callbacks.loss_curve import LossCurve
 from mnist_gan.callbacks.run_progress import RunProgress
+from mnist_gan.callbacks.run_summary import RunSummary
 from mnist_gan.callbacks.sample_animation import SampleAnimation
 from mnist_gan.callbacks.sample_grid import SampleGrid
 
@@ -12,6 +13,7 @@ __all__ = [
     "LastCheckpoint",
     "LossCurve",
     "RunProgress",
+    "RunSummary",
     "SampleAnimation",
     "SampleGrid",
 ]
