@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 
-import torch
+from results_page import measured_on, publish
 
 from mnist_gan.data import MNISTDataModule
 from mnist_gan.evaluate import real_train_sample
@@ -25,6 +25,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default="data")
     parser.add_argument("--num-samples", type=int, default=10000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--publish", action="store_true", help="write docs/results.md")
     args = parser.parse_args()
     dm = MNISTDataModule(data_dir=args.data_dir)
     evaluator = GanEvaluator()
@@ -37,14 +38,19 @@ def main() -> None:
         start = time.perf_counter()
         result = evaluator.evaluate(samples)
         times.append(time.perf_counter() - start)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    print(f"real reference features (once per run): {setup:.1f} s")
-    print(
-        f"scoring {args.num_samples} images, all metrics: "
-        + ", ".join(f"{t:.1f}" for t in times)
-        + f" s (median {sorted(times)[len(times) // 2]:.1f} s)"
+    table = "\n".join(
+        [
+            f"- real reference features (once per run): {setup:.1f} s",
+            f"- scoring {args.num_samples} images with every metric: "
+            + ", ".join(f"{t:.1f}" for t in times)
+            + f" s (median {sorted(times)[len(times) // 2]:.1f} s)",
+            "",
+            markdown_table({f"{args.num_samples} real train images vs test set": result}),
+        ]
     )
-    print(markdown_table({f"{args.num_samples} real train images vs test set": result}))
+    print(f"{measured_on()}\n\n{table}")
+    if args.publish:
+        publish("eval_speed", "Evaluation: its cost, and the real-data floor", table)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import lightning as L
+from results_page import measured_on, publish
 
 from mnist_gan.callbacks.evaluation import Evaluation
 from mnist_gan.config.compose import CONF_DIR, compose_config
@@ -165,6 +166,7 @@ def main() -> None:
     parser.add_argument("--recipes", default=",".join(RECIPES))
     parser.add_argument("--out", type=Path, default=Path("."), help="for ladder.csv/.png")
     parser.add_argument("--keep", type=Path, default=None, help="keep the run directories here")
+    parser.add_argument("--publish", action="store_true", help="write docs/results.md")
     args = parser.parse_args()
     recipes = args.recipes.split(",")
     unknown = [r for r in recipes if not (CONF_DIR / "experiment" / f"{r}.yaml").is_file()]
@@ -185,9 +187,15 @@ def main() -> None:
             for p in points:
                 writer.writerow([recipe, *(f"{p[f]:.4g}" for f in fields[1:])])
     plot(curves, args.out / "ladder.png")
-    print(f"\ntraining budget {args.minutes:g} min per recipe; seconds to first reach FID <= x")
-    print("| recipe | " + " | ".join(f"FID ≤ {r}" for r in RUNGS) + " | best FID (at s) |")
-    print("|---" * (len(RUNGS) + 2) + "|")
+    lines = [
+        f"Each recipe trained for {args.minutes:g} minutes (or to its own end), scored on "
+        "10,000 samples at fixed marks of training time (the clock stops while it scores). "
+        "Seconds to first reach each FID, with the classes covered and the recall there "
+        "(— where never); every point is in [ladder.csv](ladder.csv).",
+        "",
+        "| recipe | " + " | ".join(f"FID ≤ {r}" for r in RUNGS) + " | best FID (at s) |",
+        "|---" * (len(RUNGS) + 2) + "|",
+    ]
     for recipe, points in curves.items():
         cells = []
         for rung in RUNGS:
@@ -198,8 +206,16 @@ def main() -> None:
                 else f"{hit['seconds']:.0f} s ({hit['classes']:.0f} cl., rec. {hit['recall']:.2f})"
             )
         best = min(points, key=lambda p: p["fid"])
-        cell = f"{best['fid']:.2f} ({best['seconds']:.0f} s)"
-        print(f"| {recipe} | " + " | ".join(cells) + f" | {cell} |", flush=True)
+        lines.append(
+            f"| {recipe} | "
+            + " | ".join(cells)
+            + f" | {best['fid']:.2f} ({best['seconds']:.0f} s) |"
+        )
+    lines += ["", "![FID against training seconds, one line per recipe](ladder.png)"]
+    table = "\n".join(lines)
+    print(f"\n{measured_on()}\n\n{table}")
+    if args.publish:
+        publish("ladder", "The time-to-quality ladder", table)
 
 
 if __name__ == "__main__":

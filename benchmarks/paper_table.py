@@ -18,7 +18,7 @@ import argparse
 import time
 from pathlib import Path
 
-import torch
+from results_page import measured_on, publish
 
 from mnist_gan.checkpoints import load_gan
 from mnist_gan.data.datamodule import MNISTDataModule
@@ -38,15 +38,19 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, required=True, help="where MNIST is")
     parser.add_argument("--ckpt", action="append", default=[], metavar="NAME=PATH")
     parser.add_argument("--seed", type=int, default=0, help="of the latent bank")
+    parser.add_argument("--publish", action="store_true", help="write docs/results.md")
     args = parser.parse_args()
 
     dm = MNISTDataModule(data_dir=str(args.data_dir), download=False)
     validation, test = protocol_images(dm)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    print("| model | Parzen log-likelihood (nats) | σ | seconds |")
-    print("|---|---|---|---|")
-    for name, ll, se in PAPER:
-        print(f"| {name} | {ll:.0f} ± {se} | | |", flush=True)
+    lines = [
+        "The Parzen-window log-likelihood of the MNIST test set under 10,000 samples (the "
+        "paper's rows first; higher is better, and it ranks models poorly: Theis et al. 2016).",
+        "",
+        "| model | Parzen log-likelihood (nats) | σ | seconds |",
+        "|---|---|---|---|",
+        *(f"| {name} | {ll:.0f} ± {se} | | |" for name, ll, se in PAPER),
+    ]
     rows = [(spec.split("=", 1)[0], Path(spec.split("=", 1)[1])) for spec in args.ckpt]
     for name, path in [*rows, ("real training images 0-9,999", None)]:
         start = time.perf_counter()
@@ -56,10 +60,14 @@ def main() -> None:
             samples = sample_images(load_gan(path), PAPER_SAMPLES, args.seed)
         score = parzen_score(samples.reshape(len(samples), -1), validation, test)
         seconds = time.perf_counter() - start
-        print(
-            f"| {name} | {score.ll:.0f} ± {score.se:.1f} | {score.sigma:.3f} | {seconds:.0f} |",
-            flush=True,
+        lines.append(
+            f"| {name} | {score.ll:.0f} ± {score.se:.1f} | {score.sigma:.3f} | {seconds:.0f} |"
         )
+        print(lines[-1], flush=True)
+    table = "\n".join(lines)
+    print(f"\n{measured_on()}\n\n{table}")
+    if args.publish:
+        publish("paper_table", "The original paper's table (Parzen-window log-likelihood)", table)
 
 
 if __name__ == "__main__":

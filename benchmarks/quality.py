@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
+from results_page import measured_on, publish
 
 from mnist_gan.config.compose import compose_config
 from mnist_gan.data import MNISTDataModule
@@ -58,6 +58,7 @@ def main() -> None:
     parser.add_argument("--models", default="plain_mlp,batchnorm_mlp,minimal")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--repeat-epochs", type=int, default=0)
+    parser.add_argument("--publish", action="store_true", help="write docs/results.md")
     args = parser.parse_args()
 
     lines = []
@@ -85,18 +86,19 @@ def main() -> None:
     real = real_reference(dm, evaluator, 10000, seed=0)
 
     head = "| variant | epochs | wall s | " + " | ".join(t for _, t, _ in COLUMNS) + " |"
-    print(f"\ntorch {torch.__version__}, {torch.get_num_threads()} threads, seed {args.seed}")
-    print(head)
-    print("|---" * (len(COLUMNS) + 3) + "|")
-    print("\n".join(lines))
-    print(row("real train images (floor)", "-", "-", real))
+    table = [f"Seed {args.seed}.", "", head, "|---" * (len(COLUMNS) + 3) + "|", *lines]
+    table.append(row("real train images (floor)", "-", "-", real))
     for model, (a, b) in repeats:
         same = all(f"{a[k]:.3g}" == f"{b[k]:.3g}" for k, _, _ in COLUMNS)
-        print(
-            f"repeatability {model} ({args.repeat_epochs} epoch(s), twice): "
+        table.append(
+            f"\n- repeatability {model} ({args.repeat_epochs} epoch(s), twice): "
             f"FID {a['fid']:.6g} vs {b['fid']:.6g}, recall {a['recall']:.6g} vs "
             f"{b['recall']:.6g}; all metrics equal to 3 significant digits: {same}"
         )
+    text = "\n".join(table)
+    print(f"\n{measured_on()}\n\n{text}")
+    if args.publish:
+        publish("quality", f"The tutorial recipes after {args.epochs} epochs", text)
 
 
 if __name__ == "__main__":

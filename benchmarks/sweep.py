@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from results_page import measured_on, publish
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -50,6 +52,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batches", default="1.0", help="trainer.limit_train_batches")
     parser.add_argument("--parallel", type=int, default=2, help="hydra.launcher.n_jobs")
+    parser.add_argument("--publish", action="store_true", help="write docs/results.md")
     args = parser.parse_args()
 
     common = [
@@ -70,19 +73,25 @@ def main() -> None:
         )
         done = (finished_jobs(Path(tmp) / "sequential"), finished_jobs(Path(tmp) / "parallel"))
     rate = args.jobs * 60 / sequential, args.jobs * 60 / parallel
-    print("| launcher | sweep wall s | jobs/min | jobs finished | mean train s per job |")
-    print("|---|---|---|---|---|")
-    print(
-        f"| basic (sequential) | {sequential:.1f} | {rate[0]:.2f} | {done[0][0]}/{args.jobs} "
-        f"| {done[0][1]:.1f} |"
-    )
-    print(
-        f"| joblib, n_jobs={args.parallel} | {parallel:.1f} | {rate[1]:.2f} | "
-        f"{done[1][0]}/{args.jobs} | {done[1][1]:.1f} |"
-    )
     ratio = sequential / parallel
     verdict = "met" if ratio >= 1.5 else "missed"
-    print(f"parallel / sequential throughput: {ratio:.2f}x (target >= 1.5x: {verdict})")
+    table = "\n".join(
+        [
+            f"{args.jobs} jobs of batchnorm_mlp × {args.epochs} epochs, each evaluated at its end.",
+            "",
+            "| launcher | sweep wall s | jobs/min | jobs finished | mean train s per job |",
+            "|---|---|---|---|---|",
+            f"| basic (sequential) | {sequential:.1f} | {rate[0]:.2f} | {done[0][0]}/{args.jobs} "
+            f"| {done[0][1]:.1f} |",
+            f"| joblib, n_jobs={args.parallel} | {parallel:.1f} | {rate[1]:.2f} | "
+            f"{done[1][0]}/{args.jobs} | {done[1][1]:.1f} |",
+            "",
+            f"- parallel ÷ sequential throughput: {ratio:.2f}× (target ≥ 1.5×: {verdict})",
+        ]
+    )
+    print(f"{measured_on()}\n\n{table}")
+    if args.publish:
+        publish("sweep", "Sweeps: one job after another against parallel jobs", table)
 
 
 if __name__ == "__main__":
