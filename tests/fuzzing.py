@@ -208,6 +208,7 @@ def run_command(entry: str, argv: Sequence[str], *, dry: bool, timeout: int = 12
         patches.append(mock.patch.object(L.Trainer, "fit", lambda *a, **k: None))
     root = logging.getLogger()
     saved_handlers = root.handlers[:]
+    root.handlers.clear()  # as in a fresh process: what is logged reaches the buffer
     with contextlib.ExitStack() as stack:
         for patch in patches:
             stack.enter_context(patch)
@@ -225,9 +226,7 @@ def run_command(entry: str, argv: Sequence[str], *, dry: bool, timeout: int = 12
             buffer.write(traceback.format_exc())
         finally:
             release_locks()
-            for handler in root.handlers[:]:
-                if handler not in saved_handlers:
-                    root.removeHandler(handler)
+            root.handlers[:] = saved_handlers
     return Outcome(code, buffer.getvalue())
 
 

@@ -1,4 +1,4 @@
-"""Corrupt files (issue 13, part 3): every damaged checkpoint, MNIST file or CSV is either
+"""Corrupt files: every damaged checkpoint, MNIST file or CSV is either
 still usable or refused in one line that names the file; never a traceback."""
 
 from __future__ import annotations

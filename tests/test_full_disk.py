@@ -1,4 +1,4 @@
-"""A full disk (issue 13, part 4): one line, the previous last.ckpt intact, resumable."""
+"""A full disk: one line, the previous last.ckpt intact, resumable."""
 
 from __future__ import annotations
 

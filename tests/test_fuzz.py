@@ -1,4 +1,4 @@
-"""Override fuzzing of the three entry points (issue 13): no command ends in a traceback.
+"""Override fuzzing of the three entry points: no command ends in a traceback.
 
 Each example is a command line drawn from the composed config (wrong types, out-of-range,
 non-finite, empty, huge values; unknown keys with +/++/~; random combinations of remedies,

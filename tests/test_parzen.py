@@ -1,4 +1,4 @@
-"""The Parzen-window log-likelihood of Goodfellow et al. 2014 (issue 14, part 3)."""
+"""The Parzen-window log-likelihood of Goodfellow et al. 2014."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Two runs, one directory (issue 13, part 5): the second is refused before it writes."""
+"""Two runs, one directory: the second is refused before it writes."""
 
 from __future__ import annotations
 
