@@ -97,3 +97,27 @@ def test_every_relative_link_and_image_resolves():
         for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
             if not re.match(r"[a-z]+:", target):
                 assert (path.parent / target).exists(), f"{path.name}: {target}"
+
+
+def answers() -> list[tuple[str, list[str], str]]:
+    """(entry, arguments, answer) of each command row of troubleshooting.md's first table."""
+    text = (REPO / "docs" / "troubleshooting.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `python (train|eval|generate)\.py ?([^`]*)` \| `(.*)` \|$", text, re.M)
+    return [(entry, shlex.split(args), answer) for entry, args, answer in rows]
+
+
+@pytest.mark.parametrize(("entry", "argv", "answer"), answers(), ids=lambda v: str(v)[:50])
+def test_every_documented_answer_is_the_answer(
+    entry, argv, answer, tmp_path, mnist_dir, tiny_checkpoint
+):
+    """The command, run as its console script would (up to Trainer.fit), ends with exit code 2
+    and one ERROR line that reads as documented (`…` for text left out)."""
+    from fuzzing import run_command
+
+    argv = [f"ckpt_path={tiny_checkpoint}" if a == "ckpt_path=last.ckpt" else a for a in argv]
+    where = [f"hydra.run.dir={tmp_path / 'run'}", f"data.data_dir={mnist_dir}"]
+    outcome = run_command(entry, [*where[: 2 if entry != "generate" else 1], *argv], dry=True)
+    errors = [line for line in outcome.output.splitlines() if "ERROR" in line]
+    assert outcome.code == 2 and len(errors) == 1, outcome.output[-2000:]
+    pattern = ".*".join(re.escape(part) for part in answer.split("…"))
+    assert re.search(pattern, errors[0]), errors[0]
