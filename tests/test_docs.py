@@ -14,7 +14,7 @@ from mnist_gan.config.compose import compose_config
 from mnist_gan.config.knobs import check_knobs
 from mnist_gan.config.reference import PAGE, page
 
-from conftest import REPO
+from conftest import REPO, require_extras
 
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 BLOCK = re.compile(r"```(\w*)\n(.*?)```", re.DOTALL)
@@ -83,6 +83,8 @@ def test_every_documented_command_composes_and_its_values_pass(
         else a
         for a in argv
     ]
+    if any(a.startswith("hparams_search=") for a in argv):
+        require_extras("optuna")
     check_command_line(entry, argv)
     args, _ = get_args_parser().parse_known_args(argv)
     for overrides in jobs(args.overrides, args.multirun):
