@@ -49,6 +49,18 @@ def require_extras(*extras: str) -> None:
         )
 
 
+def quick_first(values: list, quick: int = 1) -> list:
+    """Parametrize ``values``: the first ``quick`` in the quick tier (``-m "not slow"``), every
+    one in the full tier. For the broad sweeps over config options, which compose a config
+    each (about 0.2 s)."""
+    return [
+        v
+        if i < quick
+        else pytest.param(*(v if isinstance(v, tuple) else (v,)), marks=pytest.mark.slow)
+        for i, v in enumerate(values)
+    ]
+
+
 # Overrides that make any composed run small and self-contained.
 FAST = [
     "trainer.max_epochs=1",

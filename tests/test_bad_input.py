@@ -43,7 +43,26 @@ BAD_TRAIN_VALUES = [
 ]
 
 
-@pytest.mark.parametrize(("override", "message"), BAD_TRAIN_VALUES)
+# The quick tier checks one of each kind of refusal; the full tier every row.
+QUICK = (
+    "model.latent_dim=0",
+    "model.step_order=both",
+    "model.generator.hidden=[128,-1]",
+    "data.value_range=[0,1]",
+    "model.conditional=maybe",
+    "+model.generator.widht=3",
+    "ckpt_path=/nonexistent/last.ckpt",
+    "~trainer._target_",
+)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        row if row[0] in QUICK else pytest.param(*row, marks=pytest.mark.slow)
+        for row in BAD_TRAIN_VALUES
+    ],
+)
 def test_bad_training_values_are_refused_before_training(make_cfg, override, message):
     with pytest.raises(ConfigError, match=None) as caught:
         train(make_cfg(override))
@@ -51,6 +70,7 @@ def test_bad_training_values_are_refused_before_training(make_cfg, override, mes
     assert message in text and "\n" not in text
 
 
+@pytest.mark.slow
 def test_a_deleted_knob_takes_its_class_default(make_cfg):
     """~data.batch_size leaves the data module's own default (found by fuzzing: the memory
     estimate once read the missing value)."""
@@ -139,9 +159,17 @@ def run_script(script: str, *overrides: str, cwd: Path) -> subprocess.CompletedP
     ("overrides", "expected"),
     [
         (["model=nope"], "Available options in 'model'"),
-        (["model.latent_dim=-1"], "model.latent_dim=-1 must be > 0"),
-        (["data.batch_size=0"], "data.batch_size=0 must be > 0"),
-        (["ckpt_path=missing.ckpt"], "ckpt_path='missing.ckpt' does not exist"),
+        pytest.param(
+            ["model.latent_dim=-1"], "model.latent_dim=-1 must be > 0", marks=pytest.mark.slow
+        ),
+        pytest.param(
+            ["data.batch_size=0"], "data.batch_size=0 must be > 0", marks=pytest.mark.slow
+        ),
+        pytest.param(
+            ["ckpt_path=missing.ckpt"],
+            "ckpt_path='missing.ckpt' does not exist",
+            marks=pytest.mark.slow,
+        ),
     ],
 )
 def test_train_script_answers_in_one_line_without_a_traceback(tmp_path, overrides, expected):

@@ -13,14 +13,14 @@ from mnist_gan.config.validate import TRACKER_PACKAGES
 from mnist_gan.data import MNISTDataModule
 from mnist_gan.training.gan import GAN
 
-from conftest import require_extras
+from conftest import quick_first, require_extras
 
 
 def options(group: str) -> list[str]:
     return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
 
 
-@pytest.mark.parametrize("model", options("model"))
+@pytest.mark.parametrize("model", quick_first(options("model")))
 def test_model_options_instantiate_with_matching_data_range(make_cfg, model):
     cfg = make_cfg(f"model={model}")
     gan = instantiate(cfg.model, _recursive_=False)
@@ -57,7 +57,7 @@ def test_tutorial_recipes(make_cfg):
     assert minimal.model.generator.output_activation == "sigmoid"
 
 
-@pytest.mark.parametrize("model", options("model"))
+@pytest.mark.parametrize("model", quick_first(options("model")))
 def test_model_variants_hold_only_keys_their_networks_use(make_cfg, model):
     """Every network key is a knob its class declares (its own or its base's), and none sits
     unused (a slope without LeakyReLU, BatchNorm settings without BatchNorm)."""
@@ -78,7 +78,7 @@ def test_data_range_follows_the_generator_activation(make_cfg):
     assert list(cfg.data.value_range) == [0.0, 1.0]
 
 
-@pytest.mark.parametrize("trainer", options("trainer"))
+@pytest.mark.parametrize("trainer", quick_first(options("trainer")))
 def test_trainer_options_instantiate(make_cfg, trainer):
     cfg = make_cfg(f"trainer={trainer}", fast=False)
     if trainer in ("gpu", "mps"):
@@ -100,7 +100,10 @@ def test_callback_options_instantiate(make_cfg, callbacks):
         assert {"ModelCheckpoint", "SampleGrid", "SampleAnimation", "LossCurve"} <= names
 
 
-@pytest.mark.parametrize("logger", options("logger"))
+@pytest.mark.parametrize(
+    "logger",
+    [pytest.param(o, marks=pytest.mark.slow) if o == "many" else o for o in options("logger")],
+)
 def test_logger_options_instantiate(make_cfg, logger):
     cfg = make_cfg(f"logger={logger}")
     targets = [str(entry.get("_target_")) for entry in cfg.logger.values()]
@@ -115,7 +118,7 @@ def test_logger_options_instantiate(make_cfg, logger):
     assert objs and all(isinstance(o, L.pytorch.loggers.Logger) for o in objs)
 
 
-@pytest.mark.parametrize("name", options("experiment"))
+@pytest.mark.parametrize("name", quick_first(options("experiment")))
 def test_experiments_compose(make_cfg, name):
     cfg = make_cfg(f"experiment={name}", fast=False)
     assert cfg.task_name == name
@@ -123,7 +126,7 @@ def test_experiments_compose(make_cfg, name):
     assert cfg.trainer.max_epochs > 0 or cfg.trainer.max_steps > 0
 
 
-@pytest.mark.parametrize("name", options("debug"))
+@pytest.mark.parametrize("name", quick_first(options("debug")))
 def test_debug_presets_compose(make_cfg, name):
     cfg = make_cfg(f"debug={name}", fast=False)
     assert cfg.task_name == "debug"

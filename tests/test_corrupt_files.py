@@ -48,6 +48,7 @@ def damaged_copies(original: bytes, tmp_path: Path, count: int = 50):
         yield "zeroed", bytes(data)
 
 
+@pytest.mark.slow
 def test_damaged_checkpoints_load_or_are_refused_by_name(tiny_checkpoint, tmp_path):
     original = tiny_checkpoint.read_bytes()
     outcomes: Counter[tuple[str, str]] = Counter()

@@ -42,6 +42,7 @@ def test_local_files_serve_first(mnist_dir, no_network, caplog):
     assert "local files" in caplog.text
 
 
+@pytest.mark.slow
 def test_gz_files_are_verified_and_unpacked(tmp_path, mnist_dir, no_network):
     target = raw_dir(tmp_path)
     target.mkdir(parents=True)

@@ -19,6 +19,8 @@ from mnist_gan.sampling import sample_in_chunks
 
 from conftest import REPO
 
+pytestmark = pytest.mark.slow  # subprocesses and whole runs: the full tier
+
 
 def test_two_process_ddp_trains_on_disjoint_data_evaluates_once_and_writes_the_usual_checkpoint(
     mnist_dir, tmp_path, make_cfg

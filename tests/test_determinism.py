@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -17,6 +18,7 @@ def step_losses(run) -> dict[str, list[float]]:
     }
 
 
+@pytest.mark.slow
 def test_two_seeded_cpu_runs_agree_bit_for_bit(make_cfg, tmp_path):
     runs = [tmp_path / "a", tmp_path / "b"]
     for run in runs:
@@ -39,6 +41,7 @@ def test_two_seeded_cpu_runs_agree_bit_for_bit(make_cfg, tmp_path):
     assert all(torch.equal(state_a[k], state_b[k]) for k in state_a)
 
 
+@pytest.mark.slow
 def test_another_seed_gives_another_run(make_cfg, tmp_path):
     losses = []
     for seed in (1, 2):

@@ -87,6 +87,7 @@ def test_generate_writes_grid_interpolation_and_npz(checkpoint, tmp_path):
     assert np.array_equal(images, expected)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", ["eval.py", "generate.py"])
 def test_scripts_refuse_bad_sample_counts(checkpoint, tmp_path, script):
     proc = subprocess.run(

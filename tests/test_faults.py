@@ -102,6 +102,7 @@ KILL_RUN = [
 ]
 
 
+@pytest.mark.slow
 def test_sigkilled_run_resumes_from_the_last_epoch_as_if_never_stopped(mnist_dir, tmp_path):
     """A real training process is SIGKILLed after an epoch; resuming it with ckpt_path ends
     with bit-for-bit the weights, optimizer state and sample latents of an unbroken run."""
@@ -142,6 +143,7 @@ def test_sigkilled_run_resumes_from_the_last_epoch_as_if_never_stopped(mnist_dir
     assert_same_training_state(last, unbroken, epoch=2)
 
 
+@pytest.mark.slow
 def test_ctrl_c_ends_cleanly_with_a_checkpoint_and_flushed_logs(mnist_dir, tmp_path):
     run = tmp_path / "interrupted"
     proc = subprocess.Popen(

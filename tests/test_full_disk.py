@@ -56,6 +56,7 @@ class _CheckpointDiskFullFrom(L.Callback):
             )
 
 
+@pytest.mark.slow
 def test_a_full_disk_stops_in_one_line_and_the_same_command_resumes(mnist_dir, tmp_path, caplog):
     run = tmp_path / "run"
     cfg = compose_config("train", [f"data.data_dir={mnist_dir}", *SMALL_RUN], run)
@@ -74,6 +75,7 @@ def test_a_full_disk_stops_in_one_line_and_the_same_command_resumes(mnist_dir, t
     assert torch.load(last, weights_only=True)["epoch"] == 2
 
 
+@pytest.mark.slow
 def test_a_real_small_filesystem(mnist_dir, tmp_path):
     """The same on a 9 MB tmpfs, through train.py (needs root to mount; skipped otherwise)."""
     mount = tmp_path / "small"

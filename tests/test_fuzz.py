@@ -14,6 +14,8 @@ import pytest
 from fuzzing import base_argv, run_command, sampling_commands, train_commands
 from hypothesis import HealthCheck, given, settings
 
+pytestmark = pytest.mark.slow  # subprocesses and whole runs: the full tier
+
 COUNTER = itertools.count()
 SETTINGS = settings(
     max_examples=110,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 from torchvision.utils import make_grid
@@ -26,6 +27,7 @@ def test_each_pixel_becomes_a_scale_by_scale_block(tmp_path):
     assert Image.open(tmp_path / "g.png").size == (plain.shape[2] * 2, plain.shape[1] * 2)
 
 
+@pytest.mark.slow
 def test_training_grids_are_enlarged_and_generated_samples_stay_28_pixels(make_cfg, tmp_path):
     run = tmp_path / "run"
     train(make_cfg("callbacks.sample_grid.scale=2", "eval.every_n_epochs=0", output_dir=run))

@@ -99,7 +99,10 @@ class RecordMatmuls(L.Callback):
         self.mode.__exit__(None, None, None)
 
 
-@pytest.mark.parametrize(("bf16", "expected"), [(None, "32-true"), ("AMX", "bf16-mixed")])
+@pytest.mark.parametrize(
+    ("bf16", "expected"),
+    [(None, "32-true"), pytest.param("AMX", "bf16-mixed", marks=pytest.mark.slow)],
+)
 def test_near_real_trains_in_float32_where_bf16_is_emulated(
     monkeypatch, make_cfg, tmp_path, caplog, bf16, expected
 ):

@@ -39,6 +39,7 @@ def _curve_state(run) -> dict:
     return next(v for k, v in callbacks.items() if k.startswith(LossCurve.__name__))
 
 
+@pytest.mark.slow
 def test_every_step_is_kept_and_its_epoch_means_are_the_logged_ones(make_cfg, tmp_path):
     run = tmp_path / "run"
     common = ("trainer.limit_train_batches=6", "model.d_steps=2", "eval.every_n_epochs=0")

@@ -120,3 +120,28 @@ def test_evaluation_leaves_the_global_rng_alone(evaluator, test_split):
     torch.manual_seed(5)
     evaluator.evaluate(test_split[0][:500])
     assert torch.equal(torch.rand(3), expected)
+
+
+def test_the_judge_s_training_pieces():
+    """metrics/train_judge.py: the random shift moves whole images by at most its bound with
+    zeros filled in, and the feature scale is the RMS per-dimension std of the features."""
+    from mnist_gan.metrics.judge import JudgeNet
+    from mnist_gan.metrics.train_judge import calibrate_feature_scale, random_shift
+
+    x = torch.zeros(50, 1, 28, 28)
+    x[:, 0, 14, 14] = 1.0
+    g = torch.Generator().manual_seed(0)
+    assert torch.equal(random_shift(x, 0, g), x)
+    shifted = random_shift(x, 2, g)
+    assert torch.equal(shifted.sum(dim=(1, 2, 3)), torch.ones(50))  # nothing lost, nothing added
+    where = shifted[:, 0].flatten(1).argmax(dim=1)
+    rows, cols = where // 28, where % 28
+    assert (rows - 14).abs().max() <= 2 and (cols - 14).abs().max() <= 2
+    assert len(set(where.tolist())) > 1  # the shifts differ between images
+    judge = JudgeNet()
+    images = torch.rand(64, 1, 28, 28)
+    scale = calibrate_feature_scale(judge, images)
+    with torch.no_grad():
+        raw = judge.raw_features(images).double()
+    assert scale == pytest.approx(raw.var(dim=0).mean().sqrt().item(), rel=1e-6)
+    assert judge.feature_scale.item() == pytest.approx(scale, rel=1e-6)

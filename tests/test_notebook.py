@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 from mnist_gan.train import train
 
 from conftest import REPO
+
+pytestmark = pytest.mark.slow  # subprocesses and whole runs: the full tier
 
 
 def test_samples_notebook_executes(make_cfg, tmp_path, monkeypatch):

@@ -12,6 +12,8 @@ import pytest
 
 from conftest import REPO
 
+pytestmark = pytest.mark.slow  # subprocesses and whole runs: the full tier
+
 
 def test_the_listed_packages_are_every_package_of_the_source_tree():
     tomllib = pytest.importorskip("tomllib")

@@ -65,6 +65,7 @@ def test_the_real_images_row_is_deterministic(mnist_dir):
     assert first.sigma in SIGMAS and math.isfinite(first.ll) and first.se > 0
 
 
+@pytest.mark.slow
 def test_training_logs_the_estimate_when_asked(make_cfg, tmp_path):
     from mnist_gan.train import train
 

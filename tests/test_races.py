@@ -9,9 +9,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from mnist_gan.runs.record import read_record
 
 from conftest import REPO
+
+pytestmark = pytest.mark.slow  # subprocesses and whole runs: the full tier
 
 BUSY_RUN = [
     "trainer.max_epochs=2",

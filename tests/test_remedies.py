@@ -27,6 +27,8 @@ from mnist_gan.training.losses import BCE
 from mnist_gan.training.penalties import gradient_penalty, r1_penalty
 from mnist_gan.training.schedules import instance_noise_std, lr_factor
 
+from conftest import quick_first
+
 OPTIONS = {
     "hinge": ["model.loss=hinge"],
     "least_squares": ["model.loss=least_squares"],
@@ -54,7 +56,14 @@ OPTIONS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(OPTIONS))
+# dcgan_everything, which combines most options, in the quick tier; each alone in the full one
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=[] if n == "dcgan_everything" else pytest.mark.slow)
+        for n in sorted(OPTIONS)
+    ],
+)
 def test_each_option_composes_and_trains_a_few_batches(make_cfg, tmp_path, name):
     run = tmp_path / name
     before = instantiate(make_cfg(*OPTIONS[name]).model, _recursive_=False)
@@ -115,7 +124,9 @@ def test_r1_in_training_equals_the_penalty_of_d_on_real_images(make_cfg):
     assert value.item() == pytest.approx(0.5 * grads.pow(2).flatten(1).sum(1).mean().item(), 1e-5)
 
 
-@pytest.mark.parametrize(("batch_idx", "weight"), [(0, 2 * 3), (1, 0), (2, 0), (3, 2 * 3)])
+@pytest.mark.parametrize(
+    ("batch_idx", "weight"), quick_first([(0, 2 * 3), (1, 0), (2, 0), (3, 2 * 3)], 2)
+)
 def test_lazy_r1_penalises_every_kth_d_step_k_times_as_much(make_cfg, batch_idx, weight):
     """model.r1_every=3: R1 on D steps 0, 3, 6, … weighted 3·γ; none on the others."""
     cfg = make_cfg("model.r1_weight=2", "model.r1_every=3")
@@ -182,6 +193,7 @@ def test_ema_update_is_the_moving_average_and_decay_zero_copies():
     assert warmed_up_decay(0.999, 10**6) == 0.999
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("decay", "equal"), [(0.9, False), (0.0, True)])
 def test_trained_ema_generator_differs_from_raw_unless_decay_is_zero(
     make_cfg, tmp_path, decay, equal
@@ -342,6 +354,7 @@ def test_lr_factor_holds_then_decays_to_zero_at_the_last_epoch():
     assert lr_factor("linear", 50, 4, 2) == pytest.approx(0.5)  # a span past the start
 
 
+@pytest.mark.slow
 def test_lr_decay_sets_both_optimizers_rate_from_training_progress(make_cfg, tmp_path):
     run = tmp_path / "decay"
     cfg = make_cfg(
@@ -404,6 +417,7 @@ def conditional_checkpoint(tmp_path_factory, mnist_dir) -> Path:
     return run / "checkpoints" / "last.ckpt"
 
 
+@pytest.mark.slow
 def test_conditional_generator_honours_the_requested_labels(
     conditional_checkpoint, mnist_dir, tmp_path, capsys
 ):
@@ -427,6 +441,7 @@ def test_conditional_generator_honours_the_requested_labels(
     assert "label acc." in out and "judge accuracy per requested digit: 0: " in out
 
 
+@pytest.mark.slow
 def test_evaluation_during_training_reports_label_accuracy_per_digit(make_cfg, tmp_path):
     metrics = train(make_cfg("model.conditional=true", "eval.every_n_epochs=1"))
     assert 0 <= metrics["eval/label_accuracy"] <= 1
@@ -435,6 +450,7 @@ def test_evaluation_during_training_reports_label_accuracy_per_digit(make_cfg, t
     assert sum(digits) / 10 == pytest.approx(metrics["eval/label_accuracy"])
 
 
+@pytest.mark.slow
 def test_generate_digit_makes_that_digit(conditional_checkpoint, tmp_path):
     overrides = [f"ckpt_path={conditional_checkpoint}", "num_samples=200", "digit=7", "device=cpu"]
     paths = generate(compose_config("generate", overrides, tmp_path))
@@ -445,6 +461,7 @@ def test_generate_digit_makes_that_digit(conditional_checkpoint, tmp_path):
     assert (predicted == 7).double().mean() > 0.5
 
 
+@pytest.mark.slow
 def test_generate_digit_needs_a_conditional_checkpoint(make_cfg, tmp_path):
     run = tmp_path / "plain"
     train(make_cfg("eval.every_n_epochs=0", output_dir=run))

@@ -43,8 +43,15 @@ def test_layer_norm_keeps_samples_apart_so_d_judges_real_and_fake_in_one_forward
 @pytest.mark.parametrize(
     "extra",
     [
-        [],
-        ["model.conditional=true", "model.aux_weight=1", "model.discriminator.minibatch_std=true"],
+        pytest.param([], marks=pytest.mark.slow),
+        pytest.param(
+            [
+                "model.conditional=true",
+                "model.aux_weight=1",
+                "model.discriminator.minibatch_std=true",
+            ],
+            marks=pytest.mark.slow,
+        ),
         ["model.loss=ragan", "model.r1_weight=1"],
     ],
     ids=["plain", "conditional+ac_gan+stddev", "ragan+r1"],
@@ -54,6 +61,7 @@ def test_resmlp_trains(make_cfg, tmp_path, extra):
     assert all(math.isfinite(v) for k, v in metrics.items() if k.startswith("train/"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("override", "message"),
     [

@@ -133,6 +133,7 @@ def test_sweep_registers_hparams_and_summarises_every_job_failed_ones_included(m
     assert len(summary_rows(tmp_path)) == 3
 
 
+@pytest.mark.slow
 def test_summary_refuses_a_missing_or_empty_folder_in_one_line(tmp_path):
     for path in (tmp_path / "missing", tmp_path):
         proc = subprocess.run(
@@ -152,6 +153,7 @@ def test_summary_refuses_a_missing_or_empty_folder_in_one_line(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_unknown_launcher_lists_the_options(tmp_path):
     proc = sweep(tmp_path / "s", "hydra/launcher=nope", "seed=1,2", timeout=60)
     assert proc.returncode != 0

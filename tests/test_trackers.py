@@ -4,6 +4,10 @@ read back through the tracker's own API (MLflow's client; W&B's offline run file
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +17,7 @@ from mnist_gan.config.validate import validate_train
 from mnist_gan.errors import ConfigError
 from mnist_gan.train import train
 
-from conftest import FAST, require_extras
+from conftest import FAST, REPO, require_extras
 
 require_extras("wandb", "mlflow")
 import mlflow  # noqa: E402
@@ -35,6 +39,7 @@ def _cfg(mnist_dir: Path, root: Path, run: Path, *overrides: str):
     return compose_config("train", [*base, *overrides], run)
 
 
+@pytest.mark.slow
 def test_mlflow_run_holds_scalars_knobs_images_and_a_resume_continues_it(mnist_dir, tmp_path):
     run = tmp_path / "run"
     train(_cfg(mnist_dir, tmp_path, run, "logger=mlflow", "logger.mlflow.log_checkpoint=true"))
@@ -60,6 +65,7 @@ def test_mlflow_run_holds_scalars_knobs_images_and_a_resume_continues_it(mnist_d
     assert len(client.get_metric_history(found.info.run_id, "train/d_loss_epoch")) == 2
 
 
+@pytest.mark.slow
 def test_wandb_offline_run_holds_scalars_knobs_images_and_a_resume_continues_it(
     mnist_dir, tmp_path
 ):
@@ -96,25 +102,41 @@ def test_a_tracker_without_its_extra_is_refused_with_the_install_line(make_cfg, 
     validate_train(make_cfg("logger=mlflow"))  # the other one is installed
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("logger", "variable", "value"),
     [("wandb", "WANDB_MODE", ""), ("mlflow", "MLFLOW_TRACKING_URI", "nosuchscheme://x")],
 )
 def test_a_tracker_that_cannot_start_is_one_line_naming_it(
-    make_cfg, monkeypatch, tmp_path, logger, variable, value
+    mnist_dir, tmp_path, logger, variable, value
 ):
     """What the tracker refuses (here an environment variable), when it is built or when its
-    run starts, ends the run before training in one line naming the logger and its settings;
-    the run is recorded as failed."""
-    monkeypatch.setenv(variable, value)
-    overrides = [f"logger={logger}", "eval.every_n_epochs=0"]
+    run starts, ends train.py before training in one line naming the logger and its
+    settings, exit 2; the run is recorded as failed. A fresh process, as W&B reads its
+    environment once per process."""
+    overrides = [f"logger={logger}", "eval.every_n_epochs=0", *FAST]
     if logger == "mlflow":
         overrides.append("logger.mlflow.tracking_uri=${oc.env:MLFLOW_TRACKING_URI}")
-    pattern = rf"^logger\.{logger}[: ].*logger\.{logger}\.\*"
-    with pytest.raises(ConfigError, match=pattern) as caught:
-        train(make_cfg(*overrides, output_dir=tmp_path / "run"))
-    assert "\n" not in str(caught.value)
-    record = json.loads((tmp_path / "run" / "run.json").read_text())
+    env = {**os.environ, variable: value, "WANDB_SILENT": "true"}
+    run = tmp_path / "run"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "train.py"),
+            *overrides,
+            f"data.data_dir={mnist_dir}",
+            f"hydra.run.dir={run}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env=env,
+    )
+    errors = [line for line in (done.stdout + done.stderr).splitlines() if "ERROR" in line]
+    assert done.returncode == 2 and len(errors) == 1, (done.stdout + done.stderr)[-2000:]
+    assert re.search(rf"ERROR\] - logger\.{logger}[: ].*logger\.{logger}\.\*", errors[0])
+    record = json.loads((run / "run.json").read_text())
     assert record["status"] == "failed" and record["error"].startswith(f"logger.{logger}")
 
 

@@ -22,7 +22,14 @@ def tensorboard_tags(run: Path) -> dict[str, list[str]]:
     return acc.Tags()
 
 
-@pytest.mark.parametrize("model", ["plain_mlp", "batchnorm_mlp", "minimal"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        "batchnorm_mlp",
+        pytest.param("plain_mlp", marks=pytest.mark.slow),
+        pytest.param("minimal", marks=pytest.mark.slow),
+    ],
+)
 def test_each_variant_trains_and_writes_its_outputs(make_cfg, tmp_path, model):
     run = tmp_path / model
     metrics = train(make_cfg(f"model={model}", "trainer.max_epochs=2", output_dir=run))
@@ -49,6 +56,7 @@ def _count_generator_calls(model: GAN) -> list[str]:
     return calls
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("order", "forwards_per_batch"), [("g_first", 1), ("d_first", 2)])
 def test_step_order_reuses_or_redraws_fakes(make_cfg, tmp_path, order, forwards_per_batch):
     """g_first: D trains on G's fakes (one G forward per batch); d_first: G gets fresh noise."""
@@ -68,6 +76,7 @@ def test_step_order_reuses_or_redraws_fakes(make_cfg, tmp_path, order, forwards_
     assert calls.count("train") == 4 * forwards_per_batch
 
 
+@pytest.mark.slow
 def test_d_steps_per_g_step(make_cfg, tmp_path):
     run = tmp_path / "k2"
     train(make_cfg("model.d_steps=2", "trainer.limit_train_batches=6", output_dir=run))
@@ -76,6 +85,7 @@ def test_d_steps_per_g_step(make_cfg, tmp_path):
     assert int(opt_g["state"][0]["step"]) == 3 and int(opt_d["state"][0]["step"]) == 6
 
 
+@pytest.mark.slow
 def test_resume_continues_epoch_optimizer_state_and_fixed_latents(make_cfg, tmp_path):
     run = tmp_path / "run"
     train(make_cfg(output_dir=run))
@@ -131,6 +141,7 @@ def _scalars(run: Path, tag: str) -> list[float]:
     return [event.value for event in acc.Scalars(tag)]
 
 
+@pytest.mark.slow
 def test_epoch_means_cover_every_batch_and_steps_follow_the_interval(make_cfg, tmp_path):
     every = tmp_path / "every"
     train(make_cfg("trainer.limit_train_batches=4", output_dir=every))
@@ -146,6 +157,7 @@ def test_epoch_means_cover_every_batch_and_steps_follow_the_interval(make_cfg, t
     assert len(_scalars(sparse, "train/d_loss_epoch")) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("impl", "flags"),
     [
@@ -194,6 +206,7 @@ def test_evaluation_during_training_feeds_tensorboard_hp_metric_and_best_checkpo
     assert float(best_score) == pytest.approx(min(fids))
 
 
+@pytest.mark.slow
 def test_evaluation_can_be_switched_off(make_cfg, tmp_path):
     run = tmp_path / "off"
     metrics = train(make_cfg("eval.every_n_epochs=0", output_dir=run))
@@ -201,6 +214,7 @@ def test_evaluation_can_be_switched_off(make_cfg, tmp_path):
     assert not [t for t in tensorboard_tags(run)["scalars"] if t.startswith("eval/")]
 
 
+@pytest.mark.slow
 def test_evaluation_does_not_change_training(make_cfg, tmp_path):
     """The metrics use their own RNG: the trained weights are the same with or without them."""
     common = (
@@ -221,6 +235,7 @@ class _ThreadProbe(L.Callback):
         self.threads = torch.get_num_threads()
 
 
+@pytest.mark.slow
 def test_intra_op_threads_applies_to_training(make_cfg):
     before = torch.get_num_threads()
     probe = _ThreadProbe()
@@ -231,6 +246,7 @@ def test_intra_op_threads_applies_to_training(make_cfg):
         torch.set_num_threads(before)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("order", "d_option"),
     [
@@ -252,6 +268,7 @@ def test_joint_d_batch_is_the_same_arithmetic_as_two_forwards(make_cfg, tmp_path
         torch.testing.assert_close(tensor, states[False][name], rtol=1e-4, atol=1e-5, msg=name)
 
 
+@pytest.mark.slow
 def test_compile_compiles_the_networks_in_place_and_checkpoints_keep_their_keys(make_cfg, tmp_path):
     run = tmp_path / "compiled"
     train(
@@ -274,6 +291,7 @@ def test_compile_compiles_the_networks_in_place_and_checkpoints_keep_their_keys(
     assert compiled.discriminator._compiled_call_impl is not None
 
 
+@pytest.mark.slow
 def test_step_values_reach_the_loggers_on_every_nth_batch_of_the_fit(make_cfg, tmp_path):
     """The module hands step values to Lightning only on the batches Lightning writes: with
     log_every_n_steps=4 over 2 epochs of 6 batches, batches 4, 8 and 12 of the fit."""
@@ -289,6 +307,7 @@ def test_step_values_reach_the_loggers_on_every_nth_batch_of_the_fit(make_cfg, t
         assert len(acc.Scalars(f"{name}_epoch")) == 2, name
 
 
+@pytest.mark.slow
 def test_mixed_precision_trains(make_cfg, tmp_path):
     """bf16 autocast (the CPU's mixed precision; 16-mixed is the CUDA twin) trains finitely."""
     metrics = train(
