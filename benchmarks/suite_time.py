@@ -53,7 +53,8 @@ def main() -> None:
             lines.append(f"| {name} | (pytest-xdist not installed) | | |")
             continue
         seconds, summary = run(TIERS[name])
-        command = " ".join(["python -m pytest", *(f'"{a}"' if " " in a else a for a in TIERS[name])])
+        shown = (f'"{a}"' if " " in a else a for a in TIERS[name])
+        command = " ".join(["python -m pytest", *shown])
         lines.append(f"| {name} | `{command}` | {seconds:.0f} | {summary} |")
         print(lines[-1], flush=True)
     table = "\n".join(lines)
