@@ -12,13 +12,14 @@ from omegaconf import DictConfig
 from pydantic import Field
 
 from mnist_gan.checkpoints import load_gan
-from mnist_gan.config.types import Checkpoint, Device, Seed, TaskName
+from mnist_gan.config.types import Checkpoint, Device, Fraction, Seed, TaskName
 from mnist_gan.config.validate import validate_sampling
 from mnist_gan.data.datamodule import MNISTDataModule
 from mnist_gan.devices import pick_device
 from mnist_gan.errors import CheckpointError
 from mnist_gan.metrics.evaluator import GanEvaluator
 from mnist_gan.metrics.parzen import parzen_score, protocol_images, warn_if_departing
+from mnist_gan.metrics.pr_curve import curve_table, pr_curve_figure, truncation_curve
 from mnist_gan.metrics.report import markdown_table, write_json
 from mnist_gan.sampling import requested_labels, sample_images
 
@@ -36,6 +37,9 @@ class EvalJob:
         seed: seed of the latent bank the samples come from.
         reference: also score real training images the same way: the floor.
         parzen: also the paper's Parzen-window log-likelihood.
+        truncation: ψ of the truncation trick (1 = none; smaller: more precision, less recall).
+        pr_curve: also score ψ = 1.0, 0.9, …, 0.3: precision, recall and FID per ψ in
+            metrics.json and pr_curve.png.
         device: ``auto`` (CUDA, else MPS, else the CPU), ``cpu``, ``mps`` or ``cuda[:N]``.
     """
 
@@ -45,6 +49,8 @@ class EvalJob:
     seed: Seed
     reference: bool
     parzen: bool
+    truncation: Fraction
+    pr_curve: bool
     device: Device
 
 
@@ -101,7 +107,12 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     evaluator.set_real(dm.reference_images(cfg.eval.num_real))
 
     labels = requested_labels(model, cfg.num_samples)
-    images = sample_images(model, cfg.num_samples, cfg.seed, cfg.eval.batch_size, labels)
+
+    def generated(truncation: float) -> torch.Tensor:
+        n, batch = cfg.num_samples, cfg.eval.batch_size
+        return sample_images(model, n, cfg.seed, batch, labels, truncation)
+
+    images = generated(cfg.truncation)
     rows = {Path(cfg.ckpt_path).name: evaluator.evaluate(images, labels)}
     if cfg.reference:
         rows["real train images (floor)"] = real_reference(dm, evaluator, cfg.num_samples, cfg.seed)
@@ -122,6 +133,15 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         "generated": rows[Path(cfg.ckpt_path).name],
         "real_reference": rows.get("real train images (floor)"),
     }
+    if cfg.get("truncation", 1.0) != 1.0:
+        payload["truncation"] = float(cfg.truncation)
+    if cfg.get("pr_curve"):
+        curve = truncation_curve(lambda psi: evaluator.evaluate(generated(psi), labels))
+        payload["pr_curve"] = curve
+        print(curve_table(curve))
+        figure = pr_curve_figure(curve, payload["real_reference"])
+        figure.savefig(Path(cfg.paths.output_dir) / "pr_curve.png", dpi=120)
+        log.info("wrote %s", Path(cfg.paths.output_dir) / "pr_curve.png")
     out = Path(cfg.paths.output_dir) / "metrics.json"
     write_json(out, payload)
     log.info("wrote %s", out)

@@ -14,7 +14,7 @@ from omegaconf import DictConfig
 from pydantic import Field, PositiveInt
 
 from mnist_gan.checkpoints import load_gan
-from mnist_gan.config.types import Checkpoint, Device, Seed, TaskName
+from mnist_gan.config.types import Checkpoint, Device, Fraction, Seed, TaskName
 from mnist_gan.config.validate import validate_sampling
 from mnist_gan.data.idx import NUM_CLASSES
 from mnist_gan.devices import pick_device
@@ -38,6 +38,8 @@ class GenerateJob:
         nrow: grid columns (null = square).
         grid_max: the most images the grid shows.
         scale: each pixel drawn as a scale×scale block in the PNGs.
+        truncation: ψ of the truncation trick (1 = none; smaller: more typical samples, less
+            variety).
         device: ``auto`` (CUDA, else MPS, else the CPU), ``cpu``, ``mps`` or ``cuda[:N]``.
     """
 
@@ -49,6 +51,7 @@ class GenerateJob:
     nrow: Count | None
     grid_max: Count
     scale: Annotated[int, Field(ge=1, le=16)]
+    truncation: Fraction
     device: Device
 
 
@@ -65,9 +68,13 @@ class Interpolation:
     steps: Annotated[int, Field(ge=2, le=10**6)]
 
 
-def interpolation_latents(model, rows: int, steps: int, seed: int) -> torch.Tensor:
+def interpolation_latents(
+    model, rows: int, steps: int, seed: int, truncation: float = 1.0
+) -> torch.Tensor:
     """``rows`` straight lines between random latent pairs, ``steps`` points each."""
-    ends = model.draw_latent(2 * rows, torch.Generator().manual_seed(seed + 1))
+    ends = model.draw_latent(
+        2 * rows, torch.Generator().manual_seed(seed + 1), truncation=truncation
+    )
     start, end = ends[:rows].unsqueeze(1), ends[rows:].unsqueeze(1)
     t = torch.linspace(0, 1, steps).view(1, steps, 1)
     return (start * (1 - t) + end * t).reshape(rows * steps, -1)
@@ -84,7 +91,9 @@ def generate(cfg: DictConfig) -> dict[str, Path]:
     model = load_gan(cfg.ckpt_path, map_location=device).to(device)
     digit = cfg.get("digit")
     labels = requested_labels(model, cfg.num_samples, digit)
-    images = sample_images(model, cfg.num_samples, cfg.seed, labels=labels)
+    images = sample_images(
+        model, cfg.num_samples, cfg.seed, labels=labels, truncation=cfg.truncation
+    )
     out = Path(cfg.paths.output_dir)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -95,7 +104,8 @@ def generate(cfg: DictConfig) -> dict[str, Path]:
     }
     shown = images[: cfg.grid_max]
     save_grid(shown, paths["grid"], cfg.nrow or math.ceil(math.sqrt(len(shown))), cfg.scale)
-    walk = interpolation_latents(model, cfg.interpolation.rows, cfg.interpolation.steps, cfg.seed)
+    rows, steps = cfg.interpolation.rows, cfg.interpolation.steps
+    walk = interpolation_latents(model, rows, steps, cfg.seed, cfg.truncation)
     row_labels = requested_labels(model, cfg.interpolation.rows, digit)  # one digit per row
     walk_labels = (
         None if row_labels is None else row_labels.repeat_interleave(cfg.interpolation.steps)

@@ -28,12 +28,15 @@ def sample_images(
     seed: int,
     batch_size: int = 2000,
     labels: torch.Tensor | None = None,
+    truncation: float = 1.0,
 ) -> torch.Tensor:
-    """Images in [0, 1] (N×1×28×28) from a seeded latent bank; a conditional G makes
-    ``labels`` (default: ``requested_labels``)."""
+    """Images in [0, 1] (N×1×28×28) from a seeded latent bank, truncated by ``truncation``
+    (ψ, see ``Sampler.draw_latent``); a conditional G makes ``labels`` (default:
+    ``requested_labels``)."""
     if num_samples <= 0:
         raise ValueError(f"num_samples={num_samples}; ask for at least one sample")
-    latents = model.draw_latent(num_samples, torch.Generator().manual_seed(seed))
+    seeded = torch.Generator().manual_seed(seed)
+    latents = model.draw_latent(num_samples, seeded, truncation=truncation)
     if labels is None:
         labels = requested_labels(model, num_samples)
     return sample_in_chunks(model, latents, labels, batch_size).cpu()

@@ -9,9 +9,11 @@ import lightning as L
 import torch
 from pydantic import Field
 
+from mnist_gan.config.types import Fraction
 from mnist_gan.metrics.evaluator import GanEvaluator
 from mnist_gan.metrics.names import CONDITIONAL_SCALARS, PARZEN_SCALARS, SCALARS
 from mnist_gan.metrics.parzen import parzen_score, protocol_images, warn_if_departing
+from mnist_gan.metrics.pr_curve import curve_table, pr_curve_figure, truncation_curve
 from mnist_gan.runs.trackers import figure_pixels, log_image
 from mnist_gan.sampling import sample_in_chunks
 
@@ -46,6 +48,10 @@ class Evaluation(L.Callback):
         batch_size: images per judge forward pass.
         parzen: also the Parzen-window log-likelihood of Goodfellow et al. 2014 (off: it
             ranks models poorly, Theis et al. 2016).
+        truncation: ψ of the truncation trick for the scored samples (1 = none; smaller:
+            more precision, less recall).
+        pr_curve: at the last evaluation also score ψ = 1.0, 0.9, …, 0.3 and send the
+            precision/recall curve to the loggers (eval.py pr_curve=true writes it to files).
     """
 
     def __init__(
@@ -61,9 +67,13 @@ class Evaluation(L.Callback):
         k: Annotated[int, Field(ge=1, le=10**6)] = 3,
         batch_size: Annotated[int, Field(ge=1, le=10**9)] = 2000,
         parzen: bool = False,
+        truncation: Fraction = 1.0,
+        pr_curve: bool = False,
     ) -> None:
         super().__init__()
         self.parzen = parzen
+        self.truncation = truncation
+        self.pr_curve = pr_curve
         self.parzen_sets: tuple[torch.Tensor, torch.Tensor] | None = None
         self.every_n_epochs = every_n_epochs
         self.num_samples = num_samples
@@ -96,8 +106,7 @@ class Evaluation(L.Callback):
         if self.parzen:
             warn_if_departing(self.num_samples, "eval.parzen")
             self.parzen_sets = protocol_images(trainer.datamodule)
-        bank = torch.Generator().manual_seed(self.seed)
-        self.latents = pl_module.draw_latent(self.num_samples, bank).to(pl_module.device)
+        self.latents = self._bank(pl_module, self.truncation)
         # A conditional G is asked for 0..9 in turn: even classes, and accuracy per digit.
         self.labels = pl_module.sample_labels(self.num_samples, pl_module.device)
         log.info(
@@ -107,14 +116,24 @@ class Evaluation(L.Callback):
             self.every_n_epochs,
         )
 
-    def _due(self, trainer: L.Trainer) -> bool:
+    def _bank(self, pl_module: L.LightningModule, truncation: float) -> torch.Tensor:
+        """The fixed latent bank (the same latents every time), truncated by ψ."""
+        bank = torch.Generator().manual_seed(self.seed)
+        return pl_module.draw_latent(self.num_samples, bank, truncation=truncation).to(
+            pl_module.device
+        )
+
+    @staticmethod
+    def _last(trainer: L.Trainer) -> bool:
         epoch = trainer.current_epoch + 1
-        last = (
+        return (
             trainer.should_stop
             or (trainer.max_epochs is not None and 0 < trainer.max_epochs <= epoch)
             or (trainer.max_steps > 0 and trainer.global_step >= trainer.max_steps)
         )
-        return last or epoch % self.every_n_epochs == 0
+
+    def _due(self, trainer: L.Trainer) -> bool:
+        return self._last(trainer) or (trainer.current_epoch + 1) % self.every_n_epochs == 0
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self.evaluator is None or not self._due(trainer):
@@ -131,6 +150,8 @@ class Evaluation(L.Callback):
             values["hp_metric"] = values[self.optimized_metric]
         pl_module.log_dict(values, on_step=False, on_epoch=True, sync_dist=False)
         self._log_histogram(trainer)
+        if self.pr_curve and self._last(trainer):
+            self._log_pr_curve(trainer, pl_module)
         log.info(
             "epoch %d: %s",
             trainer.current_epoch,
@@ -159,6 +180,32 @@ class Evaluation(L.Callback):
             parzen = parzen_score(images.reshape(len(images), -1).cpu(), *self.parzen_sets)
             scores.update(parzen_ll=parzen.ll, parzen_se=parzen.se, parzen_sigma=parzen.sigma)
         return trainer.strategy.broadcast(scores, src=0) if world > 1 else scores
+
+    def _log_pr_curve(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """Score the generator at each ψ of the grid and send the curve to the loggers."""
+        if trainer.world_size > 1:
+            log.warning("eval.pr_curve: not computed under DDP (use eval.py pr_curve=true)")
+            return
+        latents = self.latents
+
+        def at(psi: float) -> dict:
+            self.latents = self._bank(pl_module, psi)
+            return self.score(trainer, pl_module)
+
+        try:
+            curve = truncation_curve(at)
+        finally:
+            self.latents = latents
+        log.info("precision/recall by truncation:\n%s", curve_table(curve))
+        if trainer.loggers:
+            figure = pr_curve_figure(curve)
+            log_image(
+                trainer.loggers,
+                "eval/pr_curve",
+                figure_pixels(figure),
+                trainer.current_epoch,
+                trainer.global_step,
+            )
 
     def _log_histogram(self, trainer: L.Trainer) -> None:
         if not trainer.loggers or trainer.global_rank != 0:
