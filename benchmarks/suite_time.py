@@ -21,10 +21,11 @@ import time
 
 from results_page import REPO, measured_on, publish
 
+# name (as --tiers takes it, so no commas) -> pytest's arguments
 TIERS = {
     "quick": ["-m", "not slow"],
     "full": [],
-    "full, 2 xdist workers": ["-n", "2"],
+    "full-xdist": ["-n", "2"],
 }
 
 
@@ -48,7 +49,11 @@ def main() -> None:
     args = parser.parse_args()
     xdist = importlib.util.find_spec("xdist") is not None
     lines = ["| tier | command | wall s | pytest's summary |", "|---|---|---|---|"]
-    for name in args.tiers.split(","):
+    names = args.tiers.split(",")
+    unknown = sorted(set(names) - set(TIERS))
+    if unknown:
+        parser.error(f"unknown tier {', '.join(unknown)}; use some of {', '.join(TIERS)}")
+    for name in names:
         if "xdist" in name and not xdist:
             lines.append(f"| {name} | (pytest-xdist not installed) | | |")
             continue
