@@ -85,7 +85,7 @@ def tutorial_epoch(cfg, data_dir: str, max_batches: int | None) -> tuple[float, 
         transform=transforms.Compose([transforms.ToTensor(), *to_range]),
     )
     loader = torch.utils.data.DataLoader(dataset, batch_size=int(cfg.data.batch_size), shuffle=True)
-    generator = instantiate(cfg.model.generator)
+    generator = instantiate(cfg.model.generator, latent_dim=int(cfg.model.latent_dim))
     discriminator = nn.Sequential(instantiate(cfg.model.discriminator), nn.Sigmoid())
     betas = tuple(cfg.model.betas)
     opt_g = torch.optim.Adam(generator.parameters(), lr=cfg.model.lr_g, betas=betas)
