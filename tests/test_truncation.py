@@ -54,13 +54,14 @@ def test_eval_pr_curve_writes_each_psi_and_the_figure(tiny_checkpoint, mnist_dir
         "pr_curve=true",
         "device=cpu",
     ]
-    payload = evaluate(compose_config("eval", overrides, tmp_path))
+    out = tmp_path / "not_yet_made"
+    payload = evaluate(compose_config("eval", overrides, out))
     curve = payload["pr_curve"]
     assert [p["truncation"] for p in curve] == list(PSI_GRID)
     for key in ("precision", "recall", "fid"):  # ψ = 1 is the plain evaluation
         assert curve[0][key] == pytest.approx(payload["generated"][key])
-    assert json.loads((tmp_path / "metrics.json").read_text())["pr_curve"] == curve
-    with Image.open(tmp_path / "pr_curve.png") as image:
+    assert json.loads((out / "metrics.json").read_text())["pr_curve"] == curve
+    with Image.open(out / "pr_curve.png") as image:
         assert image.size[0] > 400 and image.size[1] > 300
     best = first_precise(curve, 0.0)
     assert best is not None and best["truncation"] == 1.0

@@ -135,14 +135,16 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     }
     if cfg.get("truncation", 1.0) != 1.0:
         payload["truncation"] = float(cfg.truncation)
+    out_dir = Path(cfg.paths.output_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     if cfg.get("pr_curve"):
         curve = truncation_curve(lambda psi: evaluator.evaluate(generated(psi), labels))
         payload["pr_curve"] = curve
         print(curve_table(curve))
         figure = pr_curve_figure(curve, payload["real_reference"])
-        figure.savefig(Path(cfg.paths.output_dir) / "pr_curve.png", dpi=120)
-        log.info("wrote %s", Path(cfg.paths.output_dir) / "pr_curve.png")
-    out = Path(cfg.paths.output_dir) / "metrics.json"
+        figure.savefig(out_dir / "pr_curve.png", dpi=120)
+        log.info("wrote %s", out_dir / "pr_curve.png")
+    out = out_dir / "metrics.json"
     write_json(out, payload)
     log.info("wrote %s", out)
     return payload
