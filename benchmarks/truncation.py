@@ -61,7 +61,7 @@ def main() -> None:
         for name, overrides in RECIPES.items():
             if given and name not in given:
                 continue
-            run_dir = Path(tmp) / name.replace(" ", "_")
+            run_dir = Path(tmp) / name.replace(" ", "_").replace("=", "-")
             if name in given:
                 ckpt, seconds = Path(given[name]), None
             else:
