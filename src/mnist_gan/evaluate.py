@@ -133,12 +133,18 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         "generated": rows[Path(cfg.ckpt_path).name],
         "real_reference": rows.get("real train images (floor)"),
     }
-    if cfg.get("truncation", 1.0) != 1.0:
+    if cfg.truncation != 1.0:
         payload["truncation"] = float(cfg.truncation)
     out_dir = Path(cfg.paths.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    if cfg.get("pr_curve"):
-        curve = truncation_curve(lambda psi: evaluator.evaluate(generated(psi), labels))
+    if cfg.pr_curve:
+
+        def at(psi: float) -> dict:  # the samples scored above are the point at their ψ
+            if psi == cfg.truncation:
+                return payload["generated"]
+            return evaluator.evaluate(generated(psi), labels)
+
+        curve = truncation_curve(at)
         payload["pr_curve"] = curve
         print(curve_table(curve))
         figure = pr_curve_figure(curve, payload["real_reference"])

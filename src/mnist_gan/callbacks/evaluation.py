@@ -158,14 +158,21 @@ class Evaluation(L.Callback):
             ", ".join(f"{k.split('/')[-1]} {v:.4g}" for k, v in values.items()),
         )
 
-    def score(self, trainer: L.Trainer, pl_module: L.LightningModule) -> dict:
+    def score(
+        self,
+        trainer: L.Trainer,
+        pl_module: L.LightningModule,
+        latents: torch.Tensor | None = None,
+    ) -> dict:
         """The metrics of the generator as it is now, logged nowhere (every rank calls it
-        under DDP); what each due epoch logs, and what a benchmark asks for between."""
+        under DDP); what each due epoch logs, and what a benchmark asks for between.
+        ``latents`` replaces the fixed bank (the precision/recall curve's truncated ones)."""
+        latents = self.latents if latents is None else latents
         world, rank = trainer.world_size, trainer.global_rank
         bounds = [self.num_samples * r // world for r in range(world + 1)]
         share = slice(bounds[rank], bounds[rank + 1])
         labels = self.labels[share] if self.labels is not None else None
-        images = sample_in_chunks(pl_module, self.latents[share], labels, self.evaluator.batch_size)
+        images = sample_in_chunks(pl_module, latents[share], labels, self.evaluator.batch_size)
         self.last_share = len(images)
         features, logits = self.evaluator.judge_outputs(images)
         if world > 1:
@@ -186,16 +193,13 @@ class Evaluation(L.Callback):
         if trainer.world_size > 1:
             log.warning("eval.pr_curve: not computed under DDP (use eval.py pr_curve=true)")
             return
-        latents = self.latents
 
-        def at(psi: float) -> dict:
-            self.latents = self._bank(pl_module, psi)
-            return self.score(trainer, pl_module)
+        def at(psi: float) -> dict:  # this epoch's own scores are the point at its ψ
+            if psi == self.truncation:
+                return self.last
+            return self.score(trainer, pl_module, self._bank(pl_module, psi))
 
-        try:
-            curve = truncation_curve(at)
-        finally:
-            self.latents = latents
+        curve = truncation_curve(at)
         log.info("precision/recall by truncation:\n%s", curve_table(curve))
         if trainer.loggers:
             figure = pr_curve_figure(curve)
